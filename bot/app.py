@@ -145,8 +145,9 @@ def run_bot(settings: Settings, retriever: Retriever) -> None:
         retriever: The answer engine.
     """
     os.environ.setdefault("PTB_TIMEDELTA", "1")  # opt in now; silences a deprecation warning
+    if settings.telegram_bot_token is not None:  # before the Bot exists: it logs its URL
+        protect_token(settings.telegram_bot_token.get_secret_value())
     app = build_application(settings, retriever)
-    protect_token(app.bot.token)
     if settings.webhook_url:
         secret = settings.webhook_secret
         log.info("citebot: webhook on %s:%s", settings.webhook_listen, settings.webhook_port)

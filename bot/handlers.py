@@ -62,14 +62,14 @@ async def gate(update: Update, context: Context) -> None:
 
 async def on_start(update: Update, context: Context) -> None:
     """/start: what the bot is, with an example question."""
-    if update.effective_chat:
-        await replies.start(services(context), context.bot, update.effective_chat.id)
+    if message := update.effective_message:
+        await replies.start(services(context), context.bot, message.chat_id, message.message_id)
 
 
 async def on_help(update: Update, context: Context) -> None:
     """/help: how to ask and the commands."""
-    if update.effective_chat:
-        await send_html(context.bot, update.effective_chat.id, HELP)
+    if message := update.effective_message:
+        await send_html(context.bot, message.chat_id, HELP, reply_to=message.message_id)
 
 
 async def on_private_text(update: Update, context: Context) -> None:
@@ -124,43 +124,47 @@ async def on_non_text(update: Update, context: Context) -> None:
 
 async def on_unknown_command(update: Update, context: Context) -> None:
     """A command the bot does not have (private chats only)."""
-    if update.effective_chat:
-        await send_html(
-            context.bot, update.effective_chat.id, "I don't know that command. /help lists mine."
-        )
+    if message := update.effective_message:
+        text = "I don't know that command. /help lists mine."
+        await send_html(context.bot, message.chat_id, text, reply_to=message.message_id)
 
 
 async def on_sources(update: Update, context: Context) -> None:
     """/sources [PAGE]: the documents in the index, paged."""
-    if update.effective_chat:
+    if message := update.effective_message:
         arg = (context.args or ["1"])[0]
         page = int(arg) - 1 if arg.isdigit() else 0
-        await replies.show_sources(services(context), context.bot, update.effective_chat.id, page)
+        await replies.show_sources(
+            services(context), context.bot, message.chat_id, page, reply_to=message.message_id
+        )
 
 
 async def on_source(update: Update, context: Context) -> None:
     """/source ID: one document's metadata and opening."""
-    if update.effective_chat:
+    if message := update.effective_message:
         doc_id = " ".join(context.args or []).strip()
-        await replies.show_source(services(context), context.bot, update.effective_chat.id, doc_id)
+        await replies.show_source(
+            services(context), context.bot, message.chat_id, doc_id, message.message_id
+        )
 
 
 async def on_reindex(update: Update, context: Context) -> None:
     """/reindex (admins): rebuild the index in the background and swap it in."""
-    chat, user = update.effective_chat, update.effective_user
-    if chat is None:
+    message, user = update.effective_message, update.effective_user
+    if message is None:
         return
     svc = services(context)
+
+    async def say(text: str) -> None:
+        await send_html(context.bot, message.chat_id, text, reply_to=message.message_id)
+
     if not is_admin(svc.settings, user.id if user else None):
-        await send_html(context.bot, chat.id, "Only the bot's admins can rebuild the index.")
-        return
-    if svc.engine.rebuilding:
-        await send_html(context.bot, chat.id, "A rebuild is already running.")
-        return
-    await send_html(
-        context.bot, chat.id, "Rebuilding the index in the background; I keep answering meanwhile."
-    )
-    context.application.create_task(_reindex(update, context, chat.id), update=update)
+        await say("Only the bot's admins can rebuild the index.")
+    elif svc.engine.rebuilding:
+        await say("A rebuild is already running.")
+    else:
+        await say("Rebuilding the index in the background; I keep answering meanwhile.")
+        context.application.create_task(_reindex(update, context, message.chat_id), update=update)
 
 
 async def _reindex(update: Update, context: Context, chat_id: int) -> None:

@@ -225,7 +225,12 @@ async def full_paragraph(
 
 
 async def show_sources(
-    svc: Services, bot: ExtBot[None], chat_id: int, page: int, edit: int | None = None
+    svc: Services,
+    bot: ExtBot[None],
+    chat_id: int,
+    page: int,
+    edit: int | None = None,
+    reply_to: int | None = None,
 ) -> None:
     """A page of the document list, with ◀ ▶ buttons when there are several pages."""
     html, pages = tr.sources_page(svc.engine.sources(), page, SOURCES_PER_PAGE)
@@ -245,12 +250,14 @@ async def show_sources(
         )
     markup = InlineKeyboardMarkup([nav]) if nav else None
     if edit is None:
-        await send_html(bot, chat_id, html, markup=markup)
+        await send_html(bot, chat_id, html, markup=markup, reply_to=reply_to)
     else:
         await edit_html(bot, chat_id, edit, html, markup)
 
 
-async def show_source(svc: Services, bot: ExtBot[None], chat_id: int, doc_id: str) -> None:
+async def show_source(
+    svc: Services, bot: ExtBot[None], chat_id: int, doc_id: str, reply_to: int | None = None
+) -> None:
     """A document's metadata and opening; ``doc_id`` is only ever a key into the index."""
     doc = svc.engine.document(doc_id) if doc_id else None
     if doc is None:
@@ -260,17 +267,19 @@ async def show_source(svc: Services, bot: ExtBot[None], chat_id: int, doc_id: st
             if doc_id
             else "Usage: /source ID (the ids are in /sources)."
         )
-        await send_html(bot, chat_id, text)
+        await send_html(bot, chat_id, text, reply_to=reply_to)
         return
     opening = (await svc.engine.text(doc.id))[: tr.OPENING_CHARS * 2]
-    await send_html(bot, chat_id, tr.source_message(doc, opening))
+    await send_html(bot, chat_id, tr.source_message(doc, opening), reply_to=reply_to)
 
 
-async def start(svc: Services, bot: ExtBot[None], chat_id: int) -> None:
+async def start(
+    svc: Services, bot: ExtBot[None], chat_id: int, reply_to: int | None = None
+) -> None:
     """The welcome message, with an example question checked against the index."""
     if svc.example is None:
         svc.example = await svc.engine.run(example_question) or ""
-    await send_html(bot, chat_id, tr.start_message(svc.example or None))
+    await send_html(bot, chat_id, tr.start_message(svc.example or None), reply_to=reply_to)
 
 
 async def reindex(svc: Services, bot: ExtBot[None], chat_id: int) -> None:

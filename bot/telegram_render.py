@@ -22,7 +22,7 @@ MESSAGE_LIMIT = 4096  # Telegram's maximum length of a message's text
 INLINE_TITLE_CHARS = 64
 INLINE_DESCRIPTION_CHARS = 200
 QUOTE_CHARS = 1500
-PASSAGE_CHARS = 280
+PASSAGE_CHARS = 220
 OPENING_CHARS = 1200
 NOT_FOUND = "I couldn't find that in the sources."
 

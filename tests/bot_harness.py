@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from bot.app import App, build_application
 from bot.config import Settings
 from bot.engine import Rebuild
 from bot.services import KEY, Services
-from index import Retriever
+from index import Answer, Hit, Retriever
 
 from .fake_bot_api import TOKEN, FakeBotApi, Sent, _State
 
@@ -88,3 +89,36 @@ async def running_bot(
             await app.stop()
     if app.post_shutdown:
         await app.post_shutdown(app)
+
+
+class SpyRetriever(Retriever):
+    """A real retriever that counts questions, and can be slow, fail, or return a fixed answer."""
+
+    def __init__(
+        self,
+        base: Retriever,
+        *,
+        delay: float = 0.0,
+        fail_on: str | None = None,
+        fixed: Answer | None = None,
+    ) -> None:
+        super().__init__(base.index, base.embedder, base.settings, base.answer_settings)
+        self.delay = delay
+        self.fail_on = fail_on
+        self.fixed = fixed
+        self.asked: list[str] = []  # questions (ask)
+        self.searched: list[str] = []  # searches, including those made by ask
+
+    def ask(self, question: str, k: int = 5) -> Answer:
+        self.asked.append(question)
+        if self.fail_on is not None and self.fail_on in question:
+            raise RuntimeError(f"boom while answering {question!r}")
+        if self.delay:
+            time.sleep(self.delay)
+        if self.fixed is not None:
+            return self.fixed
+        return super().ask(question, k)
+
+    def search(self, question: str, k: int = 5) -> list[Hit]:
+        self.searched.append(question)
+        return super().search(question, k)
