@@ -56,11 +56,11 @@ class Running:
         """The first ``n`` messages the bot sent to ``chat_id`` (replying to ``reply_to``)."""
         return await asyncio.to_thread(self.api.wait_reply, chat_id, reply_to, n, timeout)
 
-    async def ask(self, user_id: int, text: str, **kw: Any) -> Sent:
+    async def ask(self, user_id: int, text: str, timeout: float = 10.0, **kw: Any) -> Sent:
         """Send ``text`` as ``user_id`` and return the bot's last reply message to it."""
         _, msg = self.api.message(user_id, text, **kw)
         chat = msg["chat"]["id"]
-        replies = await self.reply(chat, msg["message_id"])
+        replies = await self.reply(chat, msg["message_id"], timeout=timeout)
         return replies[-1]
 
 
