@@ -34,6 +34,7 @@ from .services import KEY, Services
 log = logging.getLogger(__name__)
 
 CONCURRENT_UPDATES = 64
+POOL = 16  # connections to the Bot API; httpcore's pool gets slow with many more
 POLL_TIMEOUT = 30  # seconds Telegram holds a getUpdates call open when there is nothing new
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "inline_query"]
 COMMANDS = [
@@ -79,7 +80,7 @@ def build_application(
         .base_url(base)
         .base_file_url(base.replace("/bot", "/file/bot", 1) if base.endswith("/bot") else base)
         .concurrent_updates(CONCURRENT_UPDATES)
-        .connection_pool_size(CONCURRENT_UPDATES)
+        .connection_pool_size(POOL)
         .pool_timeout(10)
         .read_timeout(read_timeout)
         .get_updates_read_timeout(get_updates_timeout)
@@ -144,6 +145,8 @@ def run_bot(settings: Settings, retriever: Retriever) -> None:
         settings: The bot's settings (token, base URL, webhook, lists, limits).
         retriever: The answer engine.
     """
+    if settings.webhook_url:
+        _require_webhook_support()
     os.environ.setdefault("PTB_TIMEDELTA", "1")  # opt in now; silences a deprecation warning
     if settings.telegram_bot_token is not None:  # before the Bot exists: it logs its URL
         protect_token(settings.telegram_bot_token.get_secret_value())
@@ -162,6 +165,16 @@ def run_bot(settings: Settings, retriever: Retriever) -> None:
     else:
         log.info("citebot: polling %s for updates", settings.telegram_base_url)
         app.run_polling(allowed_updates=ALLOWED_UPDATES, timeout=POLL_TIMEOUT)
+
+
+def _require_webhook_support() -> None:
+    try:
+        import tornado  # noqa: F401  (python-telegram-bot's webhook server)
+    except ImportError:
+        raise ConfigError(
+            "CITEBOT_WEBHOOK_URL is set but webhook support is not installed: "
+            'pip install "python-telegram-bot[webhooks]", or unset it to use polling'
+        ) from None
 
 
 def _webhook_path(url: str) -> str:

@@ -224,6 +224,7 @@ class FakeBotApi:
         self._ids = itertools.count(1)
         self._msg_ids: dict[int, itertools.count[int]] = {}
         self._closing = False
+        ThreadingHTTPServer.request_queue_size = 128  # a burst opens many connections at once
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -425,6 +426,7 @@ class FakeBotApi:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # else 40 ms delayed-ACK stalls per reply
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

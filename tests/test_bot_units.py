@@ -190,3 +190,19 @@ def test_example_question_is_drawn_from_the_corpus_and_answerable(
     question = example_question(fake_retriever)
     assert question == "Who is Keo Remy?"
     assert fake_retriever.ask(question).found
+
+
+def test_webhook_without_tornado_is_a_clear_config_error(
+    fake_retriever: Retriever, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from bot.app import run_bot
+    from index import ConfigError
+
+    monkeypatch.setitem(sys.modules, "tornado", None)  # as if not installed
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, telegram_bot_token="1:x", webhook_url="https://example.org/hook"
+    )
+    with pytest.raises(ConfigError, match="webhooks"):
+        run_bot(settings, fake_retriever)
