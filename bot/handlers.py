@@ -6,6 +6,7 @@ before every other handler, so users outside the lists get nothing and cost no r
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import re
@@ -17,7 +18,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 from . import replies
 from .access import is_admin, is_allowed
 from .engine import ReindexBusy
-from .sending import send_html
+from .sending import Dropped, deliver, send_html
 from .services import services
 from .telegram_render import HELP
 
@@ -186,7 +187,8 @@ async def on_inline(update: Update, context: Context) -> None:
     if query is None:
         return
     results = await replies.inline_results(services(context), query.from_user.id, query.query)
-    await query.answer(results, cache_time=30, is_personal=False)
+    with contextlib.suppress(Dropped):
+        await deliver(lambda: query.answer(results, cache_time=30), "answerInlineQuery")
 
 
 async def on_error(update: object, context: Context) -> None:

@@ -160,3 +160,13 @@ async def test_burst_of_200_questions_from_50_users_all_answered(
     for user, message_id in pushed:
         assert len(api.replies(user, message_id)) == 1, (user, message_id)
     assert len(api.state.sent) == 200
+
+
+async def test_inline_answer_is_retried_after_429(
+    api: FakeBotApi, tmp_path: Path, fake_retriever: Retriever
+) -> None:
+    api.fail("answerInlineQuery", Fault.too_many_requests(1))
+    async with running_bot(api, bot_settings(api, tmp_path), fake_retriever) as bot:
+        api.inline(8, QUESTION)
+        answers = await bot.until(lambda s: s.inline_answers)
+    assert answers[0]["results"] and len(api.calls("answerInlineQuery")) == 2
