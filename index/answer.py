@@ -1,10 +1,14 @@
 """From ranked passages to an answer: a verbatim quote, or an honest "not found".
 
-Pure functions, no I/O. The quote is the sentence (or two adjacent sentences) of the best
-evidence that covers the most of the question's key terms, weighted by how rare each term
-is; it is always an exact slice of the document's cleaned text. The question is refused
-when the evidence is weak: its key terms are missing from the best passage and the passage
-is not semantically close either. A wrong answer without a source is worse than none.
+Pure functions, no I/O, cheap enough to run on every question (no model calls). Each
+sentence of the best passages is scored by how much of the question's key-term weight it
+covers (terms weighted by rarity; stems, word-prefix variants and acronyms count), by the
+passage it sits in, and by whether it holds the kind of fact asked for (a number for "how
+many", a date for "when", a name for "who"). The best sentence becomes the quote, always an
+exact slice of the document's cleaned text, and its passage is listed first as source [1].
+The question is refused when the evidence is weak: its key terms are missing, or it asks
+for a number or a date the best evidence does not contain. A wrong answer without a source
+is worse than none.
 """
 
 from __future__ import annotations
@@ -24,34 +28,53 @@ _QUESTION_WORDS = frozenset(
     be been being has have had can could would should may might must shall will the a an of to
     in on at for by with from about as into than that this these those it its they them their
     there here some any all and or but not no yes name named tell me us give list say said
-    according kind type sort one ones get got used use""".split()
+    according kind type sort one ones get got used use date year month day time number
+    place city country besides apart rather only also still ever exactly""".split()
 )
-_NUMBER = re.compile(r"\d")
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+    r"forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|dozen|dozens|"
+    r"several|half|once|twice"
+)
+_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE)
+_MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december"
 _DATE = re.compile(
-    r"\b(\d{4}|january|february|march|april|may|june|july|august|september|october|november|"
-    r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
-    r"week|month|year)\b",
+    rf"\b(\d{{4}}|{_MONTHS}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"yesterday|today|tomorrow|week|month|year|decade|since|until|ago)\b",
     re.IGNORECASE,
 )
-_NAME = re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+")
+_CAPITALIZED = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:of|for|the|and|de|on)?\s*[A-Z][\w’'-]*)*")
+_SMALL = frozenset({"of", "for", "the", "and", "de", "on"})
 
 
 @dataclass(frozen=True, slots=True)
 class AnswerSettings:
-    """Thresholds of the answer step.
+    """Weights and thresholds of the answer step.
 
     Attributes:
         evidence_passages: How many top passages the quote may come from.
-        min_coverage: Refuse when the best passage covers less than this share of the
-            question's key-term weight ...
-        min_dense: ... unless its cosine similarity to the question reaches this.
-        min_coverage_floor: Refuse in any case below this coverage.
+        min_coverage: Refuse when the quoted sentence with its passage covers less than this
+            share of the question's key-term weight.
+        min_sentence_coverage: ... or when the sentence itself covers less than this.
     """
 
-    evidence_passages: int = 3
+    evidence_passages: int = 5
     min_coverage: float = 0.5
-    min_dense: float = 0.55
-    min_coverage_floor: float = 0.2
+    min_sentence_coverage: float = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionTerms:
+    """What a question asks, prepared once for scoring many sentences."""
+
+    weights: dict[str, float]  # stemmed key term -> rarity weight
+    acronyms: dict[str, tuple[str, ...]]  # "eu" -> ("european", "union") stems, both ways
+    kind: str  # "count", "time", "person", "place" or "other"
+    known: frozenset[str]  # lowercase words of the question, to tell new facts from echoes
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values()) or 1.0
 
 
 def content_terms(question: str) -> list[str]:
@@ -64,6 +87,94 @@ def content_terms(question: str) -> list[str]:
             if tok not in seen:
                 seen.append(tok)
     return seen
+
+
+def analyze(question: str, idf: Callable[[str], float]) -> QuestionTerms:
+    """Prepare ``question`` for scoring: weighted key terms, acronyms and the kind of fact."""
+    terms = content_terms(question) or tokenize(question)
+    weights = {t: max(idf(t), 0.05) for t in terms}
+    acronyms: dict[str, tuple[str, ...]] = {}
+    for phrase in _CAPITALIZED.findall(question):
+        parts = [w for w in phrase.split() if w.lower() not in _SMALL]
+        if len(parts) >= 2:
+            acr = "".join(w[0] for w in parts).lower()
+            acronyms[acr] = tuple(stem(w.lower()) for w in parts)
+    return QuestionTerms(weights, acronyms, _kind(question), frozenset(words(question)))
+
+
+def _kind(question: str) -> str:
+    q = question.lower()
+    if re.search(
+        r"\bhow (many|much|often|long|large|big|old)\b|\bwhat (number|percentage|share|amount)\b", q
+    ):
+        return "count"
+    if re.search(
+        r"^(when|since when)\b|\bwhat (date|day|year|month|time)\b|\bin which (year|month)\b|\bon what date\b|\bwhen\b",
+        q,
+    ):
+        return "time"
+    if re.match(r"(who|whom|whose)\b", q):
+        return "person"
+    if re.match(r"where\b", q) or re.search(r"\bin which (city|country|town|province|place)\b", q):
+        return "place"
+    return "other"
+
+
+def coverage(qt: QuestionTerms, text: str) -> float:
+    """Share of the question's key-term weight that ``text`` covers (0 to 1)."""
+    tokens = set(tokenize(text))
+    covered = 0.0
+    matched: set[str] = set()
+    for acr, parts in qt.acronyms.items():
+        # "European Union" in the question and "EU" in the text (or the reverse) match.
+        if acr in tokens or all(p in tokens for p in parts):
+            matched.update(parts)
+            if acr in qt.weights:
+                matched.add(acr)
+    if qt.acronyms:
+        for acr, parts in _text_acronyms(text).items():
+            if acr in qt.weights:
+                matched.add(acr)
+                tokens.update(parts)
+    for term, weight in qt.weights.items():
+        if term in tokens or term in matched:
+            covered += weight
+        elif len(term) >= 4 and any(_variant(term, tok) for tok in tokens):
+            covered += 0.7 * weight  # "Swedish" / "Sweden", "founder" / "founded"
+    return min(covered / qt.total, 1.0)
+
+
+def _text_acronyms(text: str) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for phrase in _CAPITALIZED.findall(text):
+        parts = [w for w in phrase.split() if w.lower() not in _SMALL]
+        if len(parts) >= 2:
+            out["".join(w[0] for w in parts).lower()] = tuple(stem(w.lower()) for w in parts)
+    return out
+
+
+def _variant(a: str, b: str) -> bool:
+    if len(b) < 4 or a[:4] != b[:4]:
+        return False
+    common = len(list(itertools.takewhile(lambda p: p[0] == p[1], zip(a, b, strict=False))))
+    return common >= 0.6 * max(len(a), len(b)) or common >= min(len(a), len(b))
+
+
+def holds_kind(qt: QuestionTerms, sentence: str) -> bool:
+    """Whether ``sentence`` holds a *new* fact of the kind asked (not one the question gave)."""
+    if qt.kind == "count":
+        pattern = _NUMBER
+    elif qt.kind == "time":
+        pattern = _DATE
+    elif qt.kind in ("person", "place"):
+        return any(
+            w.lower() not in qt.known and w.lower() not in _QUESTION_WORDS
+            for phrase in _CAPITALIZED.findall(sentence)
+            for w in phrase.split()[1 if phrase is sentence[: len(phrase)] else 0 :]
+        ) or (qt.kind == "place" and "capital" in sentence)
+    else:
+        return True
+    return any(m.group(0).lower() not in qt.known for m in pattern.finditer(sentence))
 
 
 def compose_answer(
@@ -79,50 +190,53 @@ def compose_answer(
         question: The question as asked.
         hits: Ranked passages, best first.
         idf: Rarity of a stemmed term in the index (unknown terms rarest).
-        settings: Thresholds.
+        settings: Weights and thresholds.
         k: How many passages the answer lists.
 
     Returns:
-        An ``Answer`` whose quote is an exact span of one hit's document, or with no quote and
-        the reason when the evidence does not support one.
+        An ``Answer`` whose quote is an exact span of the first listed passage's document, or
+        with no quote (and the reason) when the evidence does not support one.
     """
     settings = settings or AnswerSettings()
-    shown = tuple(hits[:k])
     if not hits:
-        return Answer(question, None, shown, "the index holds no passages")
-    terms = content_terms(question) or tokenize(question)
-    weights = {t: max(idf(t), 0.05) for t in terms}
-    total = sum(weights.values()) or 1.0
-
-    def coverage(text: str) -> float:
-        present = set(tokenize(text))
-        return sum(w for t, w in weights.items() if t in present) / total
-
-    best: tuple[float, int, int, int, float] | None = None  # score, hit, start, end, coverage
+        return Answer(question, None, (), "the index holds no passages")
+    qt = analyze(question, idf)
+    top_score = max(hits[0].score, 1e-9)
+    best: tuple[float, int, int, int, float, float] | None = None
     for rank, hit in enumerate(hits[: settings.evidence_passages]):
-        passage_cov = coverage(hit.doc.title + "\n" + hit.chunk.text)
+        passage_cov = coverage(qt, hit.doc.title + "\n" + hit.chunk.text)
+        prior = hit.score / top_score
         for s_start, s_end in _candidate_spans(hit.chunk.text):
             text = hit.chunk.text[s_start:s_end]
-            cov = coverage(text)
-            score = cov + 0.35 * passage_cov + _type_bonus(question, text) - 0.08 * rank
+            cov = coverage(qt, text)
+            fits = holds_kind(qt, text)
+            score = cov + 0.5 * passage_cov + 0.4 * prior + (0.3 if fits else 0.0)
             if best is None or score > best[0]:
-                best = (score, rank, s_start, s_end, cov)
+                best = (score, rank, s_start, s_end, cov, passage_cov)
     assert best is not None
-    _, rank, s_start, s_end, _ = best
-    top = hits[0]
-    top_cov = coverage(top.doc.title + "\n" + top.chunk.text)
-    if top_cov < settings.min_coverage_floor or (
-        top_cov < settings.min_coverage and top.dense < settings.min_dense
-    ):
-        reason = f"the sources do not mention {_missing(terms, top, weights)}"
-        return Answer(question, None, shown, reason)
+    _, rank, s_start, s_end, cov, passage_cov = best
     hit = hits[rank]
-    start, end = hit.chunk.start + s_start, hit.chunk.start + s_end
-    quote = Quote(hit.chunk.text[s_start:s_end], hit.chunk.doc_id, start, end, hit_rank=rank)
-    if rank >= k:
-        shown = (*shown[: k - 1], hit)
-        quote = Quote(quote.text, quote.doc_id, start, end, hit_rank=k - 1)
+    text = hit.chunk.text[s_start:s_end]
+    # The passage the quote comes from is source [1]; the others keep their order.
+    shown = (hit, *(h for i, h in enumerate(hits) if i != rank))[:k]
+    reason = _weak(qt, text, cov, passage_cov, settings)
+    if reason:
+        return Answer(question, None, tuple(hits[:k]), reason)
+    start = hit.chunk.start + s_start
+    quote = Quote(text, hit.chunk.doc_id, start, start + len(text), hit_rank=0)
     return Answer(question, quote, shown)
+
+
+def _weak(
+    qt: QuestionTerms, sentence: str, cov: float, passage_cov: float, settings: AnswerSettings
+) -> str:
+    """Why the best evidence does not answer the question, or "" when it does."""
+    if max(cov, passage_cov) < settings.min_coverage or cov < settings.min_sentence_coverage:
+        return "the sources do not mention " + _missing(qt, sentence)
+    if qt.kind in ("count", "time") and not holds_kind(qt, sentence):
+        what = "number" if qt.kind == "count" else "date"
+        return f"the closest passage gives no {what} for this"
+    return ""
 
 
 def _candidate_spans(text: str) -> list[tuple[int, int]]:
@@ -135,23 +249,9 @@ def _candidate_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _type_bonus(question: str, sentence: str) -> float:
-    q = question.lower()
-    if q.startswith(("how many", "how much")) or " how many " in q:
-        return 0.15 if _NUMBER.search(sentence) else 0.0
-    if q.startswith("when") or "what date" in q or "what year" in q:
-        return 0.15 if _DATE.search(sentence) else 0.0
-    if q.startswith(("who", "whom")):
-        return 0.1 if _NAME.search(sentence) else 0.0
-    return 0.0
-
-
-def _missing(terms: Sequence[str], top: Hit, weights: dict[str, float]) -> str:
-    present = set(tokenize(top.doc.title + "\n" + top.chunk.text))
-    absent = [t for t in terms if t not in present]
-    if not absent:
-        return "what the question asks"
-    # Show the original words, not stems, for the rarest missing terms.
-    original = {stem(w): w for w in words(" ".join(absent))}
-    shown = sorted(absent, key=lambda t: -weights.get(t, 0))[:3]
-    return ", ".join(f"“{original.get(t, t)}”" for t in shown)
+def _missing(qt: QuestionTerms, sentence: str) -> str:
+    present = set(tokenize(sentence))
+    absent = [t for t in sorted(qt.weights, key=lambda t: -qt.weights[t]) if t not in present]
+    originals = {stem(w): w for w in qt.known}
+    shown = [f"“{originals.get(t, t)}”" for t in absent[:3]]
+    return ", ".join(shown) if shown else "what the question asks"

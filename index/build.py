@@ -123,7 +123,7 @@ def build_from_documents(
     docs, skipped = scanned
     model = canonical_model(embedder.name)
     with write_lock(index_path):
-        previous = _reusable(index_path, model, settings)
+        previous = _reusable(index_path, model, embedder.dim, settings)
         chunk_rows: list[npt.NDArray[np.int64]] = []
         vector_parts: list[npt.NDArray[np.float32] | None] = []
         passage_texts: list[str] = []
@@ -207,14 +207,14 @@ def build_from_documents(
 _Previous = dict[str, tuple[str, npt.NDArray[np.int64], npt.NDArray[np.float32]]]
 
 
-def _reusable(index_path: Path, model: str, settings: BuildSettings) -> _Previous | None:
+def _reusable(index_path: Path, model: str, dim: int, settings: BuildSettings) -> _Previous | None:
     """Passages and vectors of the previous index, by document id, when they can be reused."""
     try:
         old: StoredIndex = open_index(index_path, model)
     except CitebotError:
         return None  # no index yet, another model, or a damaged index: build from scratch
     m = old.manifest
-    if m.chunking != settings.chunking or m.passage_title != settings.passage_title:
+    if m.dim != dim or m.chunking != settings.chunking or m.passage_title != settings.passage_title:
         return None
     out: _Previous = {}
     doc_ids = old.chunks[:, 0]
