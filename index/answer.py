@@ -45,22 +45,42 @@ _DATE = re.compile(
 )
 _CAPITALIZED = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:of|for|the|and|de|on)?\s*[A-Z][\w’'-]*)*")
 _SMALL = frozenset({"of", "for", "the", "and", "de", "on"})
+_PLACE = re.compile(
+    r"\b(?:in|at|from|near|outside|inside|to)\s+(?:the\s+)?([A-Z][\w-]+|capital|city|province|"
+    r"village|district|country|region|headquarters)"
+)
+# A sentence opening with one of these leans on the one before it: quote both.
+_ANAPHORA = re.compile(
+    r"[\"“‘']?(It|He|She|They|This|These|That|Those|Such|There|Its|His|Her|Their)\b"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class AnswerSettings:
     """Weights and thresholds of the answer step.
 
+    A candidate span (one sentence, or two adjacent ones) scores
+    ``coverage + w_passage * passage coverage + w_dense * passage cosine + w_prior *
+    retrieval score (relative to the best) + w_kind * holds the fact asked - pair_penalty``.
+
     Attributes:
         evidence_passages: How many top passages the quote may come from.
-        min_coverage: Refuse when the quoted sentence with its passage covers less than this
-            share of the question's key-term weight.
-        min_sentence_coverage: ... or when the sentence itself covers less than this.
+        min_evidence: Refuse when ``cosine + coverage_weight * coverage`` of the quote's
+            passage is below this: the question's terms are missing and the meaning is far.
+        coverage_weight: See ``min_evidence``.
+        min_coverage: Refuse in any case when the quote covers less than this share of the
+            question's key-term weight.
     """
 
     evidence_passages: int = 5
-    min_coverage: float = 0.5
-    min_sentence_coverage: float = 0.25
+    w_passage: float = 0.5
+    w_dense: float = 1.0
+    w_prior: float = 0.4
+    w_kind: float = 0.3
+    pair_penalty: float = 0.2
+    min_evidence: float = 0.55
+    coverage_weight: float = 0.3
+    min_coverage: float = 0.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,18 +183,15 @@ def _variant(a: str, b: str) -> bool:
 def holds_kind(qt: QuestionTerms, sentence: str) -> bool:
     """Whether ``sentence`` holds a *new* fact of the kind asked (not one the question gave)."""
     if qt.kind == "count":
-        pattern = _NUMBER
-    elif qt.kind == "time":
-        pattern = _DATE
-    elif qt.kind in ("person", "place"):
-        return any(
-            w.lower() not in qt.known and w.lower() not in _QUESTION_WORDS
-            for phrase in _CAPITALIZED.findall(sentence)
-            for w in phrase.split()[1 if phrase is sentence[: len(phrase)] else 0 :]
-        ) or (qt.kind == "place" and "capital" in sentence)
-    else:
-        return True
-    return any(m.group(0).lower() not in qt.known for m in pattern.finditer(sentence))
+        return any(m.group(0).lower() not in qt.known for m in _NUMBER.finditer(sentence))
+    if qt.kind == "time":
+        return any(m.group(0).lower() not in qt.known for m in _DATE.finditer(sentence))
+    if qt.kind == "place":
+        return any(m.group(1).lower() not in qt.known for m in _PLACE.finditer(sentence))
+    if qt.kind == "person":
+        names = (w for phrase in _CAPITALIZED.findall(sentence[1:]) for w in phrase.split())
+        return any(w.lower() not in qt.known and w.lower() not in _QUESTION_WORDS for w in names)
+    return True
 
 
 def compose_answer(
@@ -202,24 +219,30 @@ def compose_answer(
         return Answer(question, None, (), "the index holds no passages")
     qt = analyze(question, idf)
     top_score = max(hits[0].score, 1e-9)
-    best: tuple[float, int, int, int, float, float] | None = None
+    best: tuple[float, int, int, int] | None = None  # score, hit rank, span start, span end
     for rank, hit in enumerate(hits[: settings.evidence_passages]):
         passage_cov = coverage(qt, hit.doc.title + "\n" + hit.chunk.text)
-        prior = hit.score / top_score
-        for s_start, s_end in _candidate_spans(hit.chunk.text):
+        base = (
+            settings.w_passage * passage_cov
+            + settings.w_dense * hit.dense
+            + settings.w_prior * hit.score / top_score
+        )
+        for s_start, s_end, pair in _candidate_spans(hit.chunk.text):
             text = hit.chunk.text[s_start:s_end]
-            cov = coverage(qt, text)
-            fits = holds_kind(qt, text)
-            score = cov + 0.5 * passage_cov + 0.4 * prior + (0.3 if fits else 0.0)
+            score = base + coverage(qt, text) - (settings.pair_penalty if pair else 0.0)
+            if holds_kind(qt, text):
+                score += settings.w_kind
+            if text.rstrip().endswith("?"):
+                score -= 0.5  # a question in the text is not its answer
             if best is None or score > best[0]:
-                best = (score, rank, s_start, s_end, cov, passage_cov)
+                best = (score, rank, s_start, s_end)
     assert best is not None
-    _, rank, s_start, s_end, cov, passage_cov = best
+    _, rank, s_start, s_end = best
     hit = hits[rank]
     text = hit.chunk.text[s_start:s_end]
     # The passage the quote comes from is source [1]; the others keep their order.
     shown = (hit, *(h for i, h in enumerate(hits) if i != rank))[:k]
-    reason = _weak(qt, text, cov, passage_cov, settings)
+    reason = _weak(qt, text, hit, settings)
     if reason:
         return Answer(question, None, tuple(hits[:k]), reason)
     start = hit.chunk.start + s_start
@@ -227,25 +250,27 @@ def compose_answer(
     return Answer(question, quote, shown)
 
 
-def _weak(
-    qt: QuestionTerms, sentence: str, cov: float, passage_cov: float, settings: AnswerSettings
-) -> str:
+def _weak(qt: QuestionTerms, quote: str, hit: Hit, settings: AnswerSettings) -> str:
     """Why the best evidence does not answer the question, or "" when it does."""
-    if max(cov, passage_cov) < settings.min_coverage or cov < settings.min_sentence_coverage:
-        return "the sources do not mention " + _missing(qt, sentence)
-    if qt.kind in ("count", "time") and not holds_kind(qt, sentence):
+    cov = coverage(qt, quote)
+    if (
+        cov < settings.min_coverage
+        or hit.dense + settings.coverage_weight * cov < settings.min_evidence
+    ):
+        return "the sources do not mention " + _missing(qt, quote)
+    if qt.kind in ("count", "time") and not holds_kind(qt, quote):
         what = "number" if qt.kind == "count" else "date"
         return f"the closest passage gives no {what} for this"
     return ""
 
 
-def _candidate_spans(text: str) -> list[tuple[int, int]]:
-    """Single sentences, and pairs of adjacent sentences when the first is very short."""
+def _candidate_spans(text: str) -> list[tuple[int, int, bool]]:
+    """Single sentences and pairs of adjacent sentences: (start, end, is_pair)."""
     spans = [(s.start, s.end) for s in sentences(text)]
-    out = list(spans)
-    for (a_start, a_end), (_, b_end) in itertools.pairwise(spans):
-        if a_end - a_start < 60:
-            out.append((a_start, b_end))
+    out = [(a, b, False) for a, b in spans]
+    for a, b in itertools.pairwise(spans):
+        # A second sentence that leans on the first ("It does so by ...") makes a free pair.
+        out.append((a[0], b[1], _ANAPHORA.match(text, b[0]) is None))
     return out
 
 

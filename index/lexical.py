@@ -22,7 +22,7 @@ import numpy.typing as npt
 from .errors import IndexCorruptError
 
 _WORD = re.compile(r"\w+(?:[-.]\w+)*", re.UNICODE)
-_POSSESSIVE = re.compile(r"['’]s\b")
+_POSSESSIVE = re.compile(r"['’‘]s\b")
 # Lucene's English stopword list, the one BM25 baselines are reported with.
 STOPWORDS = frozenset(
     [

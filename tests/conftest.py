@@ -13,6 +13,9 @@ from index.store import open_index
 from .fakes import CORPUS, FakeEmbedder, build_fake_index
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# python-telegram-bot 22 warns when it builds a RetryAfter (429) unless this is set, and
+# pytest turns warnings into errors.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 
 @pytest.fixture(scope="session")
