@@ -17,6 +17,7 @@ from index import ChunkSettings, ConfigError
 from index.embedder import DEFAULT_MODEL
 
 IdList = Annotated[tuple[int, ...], NoDecode]
+_CHUNKS = ChunkSettings()
 
 
 class Settings(BaseSettings):
@@ -36,9 +37,9 @@ class Settings(BaseSettings):
     model: str = DEFAULT_MODEL
     top_k: int = Field(5, ge=1, le=20)
     max_file_mb: float = Field(50.0, gt=0)
-    chunk_chars: int = Field(500, ge=50, le=20_000)
-    chunk_max_chars: int = Field(1000, ge=50, le=40_000)
-    chunk_overlap: int = Field(1, ge=0, le=5)
+    chunk_chars: int = Field(_CHUNKS.target_chars, ge=50, le=20_000)
+    chunk_max_chars: int = Field(_CHUNKS.max_chars, ge=50, le=40_000)
+    chunk_overlap: int = Field(_CHUNKS.overlap_sentences, ge=0, le=5)
     passage_title: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

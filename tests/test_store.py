@@ -40,7 +40,7 @@ def test_index_round_trip(fake_index: Path) -> None:
     m = json.loads((_live(fake_index) / "manifest.json").read_text())
     assert m["format_version"] == 1 and m["model"] == "fake-embedder" and m["dim"] == 64
     assert set(m["documents"]) == {"000", "001", "002", "003", "004"}
-    assert m["chunking"] == {"target_chars": 500, "max_chars": 1000, "overlap_sentences": 1}
+    assert m["chunking"] == {"target_chars": 150, "max_chars": 400, "overlap_sentences": 1}
 
 
 def test_missing_index(tmp_path: Path) -> None:
