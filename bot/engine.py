@@ -12,10 +12,10 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from index import Answer, BuildSettings, DocInfo, Hit, Retriever, build_index, open_index
 
@@ -98,8 +98,11 @@ class Engine:
     def document(self, doc_id: str) -> DocInfo | None:
         return self._retriever.document(doc_id)
 
-    async def reindex(self) -> ReindexResult:
-        """Rebuild the index and swap it in; on failure keep answering from the old one.
+    def start_reindex(self) -> Coroutine[Any, Any, ReindexResult]:
+        """Claim the rebuild now and return the work, to be awaited (or scheduled) by the caller.
+
+        The claim is synchronous on purpose: a second ``/reindex`` handled before the rebuild's
+        task first runs must already see ``rebuilding``, whatever the event loop's order.
 
         Raises:
             ReindexBusy: Another rebuild is still running.
@@ -107,6 +110,17 @@ class Engine:
         if self._rebuilding:
             raise ReindexBusy("a rebuild is already running")
         self._rebuilding = True
+        return self._reindex()
+
+    async def reindex(self) -> ReindexResult:
+        """Rebuild the index and swap it in; on failure keep answering from the old one.
+
+        Raises:
+            ReindexBusy: Another rebuild is still running.
+        """
+        return await self.start_reindex()
+
+    async def _reindex(self) -> ReindexResult:
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         try:

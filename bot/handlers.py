@@ -161,18 +161,16 @@ async def on_reindex(update: Update, context: Context) -> None:
 
     if not is_admin(svc.settings, user.id if user else None):
         await say("Only the bot's admins can rebuild the index.")
-    elif svc.engine.rebuilding:
-        await say("A rebuild is already running.")
-    else:
-        await say("Rebuilding the index in the background; I keep answering meanwhile.")
-        context.application.create_task(_reindex(update, context, message.chat_id), update=update)
-
-
-async def _reindex(update: Update, context: Context, chat_id: int) -> None:
+        return
     try:
-        await replies.reindex(services(context), context.bot, chat_id)
+        job = svc.engine.start_reindex()  # claimed before any await: no second rebuild slips in
     except ReindexBusy:
-        await send_html(context.bot, chat_id, "A rebuild is already running.")
+        await say("A rebuild is already running.")
+        return
+    context.application.create_task(
+        replies.reindex(svc, context.bot, message.chat_id, job, reply_to=message.message_id),
+        update=update,
+    )
 
 
 async def on_button(update: Update, context: Context) -> None:

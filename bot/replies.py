@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Coroutine
+from typing import Any
 
 from telegram import (
     CallbackQuery,
@@ -18,12 +20,14 @@ from telegram import (
     Message,
 )
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
 from index import Answer, CitebotError, QuestionError
 
 from . import telegram_render as tr
 from .buttons import AnswerRecord, Kind
+from .engine import ReindexResult
 from .examples import example_question
 from .ratelimit import Verdict
 from .render import excerpt
@@ -36,6 +40,7 @@ MORE_PAGE = 5
 MAX_PASSAGES = 50
 INLINE_RESULTS = 50  # Telegram's maximum number of inline results
 SOURCES_PER_PAGE = 10
+REBUILDING = "Rebuilding the index in the background; I keep answering meanwhile."
 EXPIRED = "This button has expired. Ask the question again."
 SLOW_DOWN = "You're asking faster than I can answer. Please wait {s} seconds and ask again."
 
@@ -282,9 +287,19 @@ async def start(
     await send_html(bot, chat_id, tr.start_message(svc.example or None), reply_to=reply_to)
 
 
-async def reindex(svc: Services, bot: ExtBot[None], chat_id: int) -> None:
-    """Rebuild the index in the background and report how it went."""
-    result = await svc.engine.reindex()
+async def reindex(
+    svc: Services,
+    bot: ExtBot[None],
+    chat_id: int,
+    job: Coroutine[Any, Any, ReindexResult],
+    reply_to: int | None = None,
+) -> None:
+    """Announce the rebuild ``job`` (claimed by ``Engine.start_reindex``), run it, report it."""
+    try:
+        await send_html(bot, chat_id, REBUILDING, reply_to=reply_to)
+    except TelegramError as exc:  # the rebuild is claimed: it must run even if we cannot say so
+        log.warning("could not announce the rebuild: %s", exc)
+    result = await job
     if result.ok:
         svc.example = None
         text = f"Index rebuilt in {result.seconds:.1f} s and now in use: {result.message}"

@@ -206,3 +206,25 @@ def test_webhook_without_tornado_is_a_clear_config_error(
     )
     with pytest.raises(ConfigError, match="webhooks"):
         run_bot(settings, fake_retriever)
+
+
+async def test_reindex_is_claimed_before_its_task_first_runs(fake_retriever: Retriever) -> None:
+    from bot.engine import Engine, ReindexBusy
+
+    calls: list[str] = []
+
+    def rebuild(current: Retriever) -> tuple[Retriever, str]:
+        calls.append("rebuild")
+        return current, "same"
+
+    engine = Engine(fake_retriever, rebuild)
+    try:
+        job = engine.start_reindex()  # not awaited yet, as when it is only scheduled
+        assert engine.rebuilding
+        with pytest.raises(ReindexBusy):
+            engine.start_reindex()
+        result = await job
+        assert result.ok and calls == ["rebuild"] and not engine.rebuilding
+        assert (await engine.reindex()).ok  # free again
+    finally:
+        engine.close()
