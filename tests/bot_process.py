@@ -4,6 +4,9 @@ Usage: ``python -m tests.bot_process BASE_URL INDEX_DIR WORK_DIR [DELAY [MODEL]]
 takes DELAY seconds more to answer, and a file ``WORK_DIR/asking`` appears when one starts, so
 the parent can send SIGTERM while an answer is in flight. The index is read with the fake
 embedder, or with the sentence-transformers MODEL when one is named (the benchmark).
+The other settings come from the environment as usual, e.g. ``CITEBOT_WEBHOOK_URL``,
+``CITEBOT_WEBHOOK_LISTEN``, ``CITEBOT_WEBHOOK_PORT`` and ``CITEBOT_WEBHOOK_SECRET`` for
+webhook mode.
 """
 
 from __future__ import annotations

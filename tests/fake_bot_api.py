@@ -210,6 +210,7 @@ class _State:
     callback_answers: list[dict[str, Any]] = field(default_factory=list)
     inline_answers: list[dict[str, Any]] = field(default_factory=list)
     commands: list[dict[str, Any]] = field(default_factory=list)
+    webhooks: list[dict[str, Any]] = field(default_factory=list)  # setWebhook calls (url, secret)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (method, description)
 
 
@@ -502,6 +503,18 @@ class FakeBotApi:
         return self._me()
 
     def _m_deleteWebhook(self, p: dict[str, Any]) -> Any:
+        return True
+
+    def _m_setWebhook(self, p: dict[str, Any]) -> Any:
+        url = str(p.get("url") or "")
+        if url and not url.startswith("https://"):
+            raise _ApiError(400, "Bad Request: bad webhook: HTTPS url must be provided for webhook")
+        secret = p.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise _ApiError(400, "Bad Request: secret token contains unallowed characters")
+        with self.cond:
+            self.state.webhooks.append(p)
+            self.cond.notify_all()
         return True
 
     def _m_close(self, p: dict[str, Any]) -> Any:
