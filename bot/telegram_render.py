@@ -24,6 +24,8 @@ INLINE_DESCRIPTION_CHARS = 200
 QUOTE_CHARS = 1500
 PASSAGE_CHARS = 220
 OPENING_CHARS = 1200
+PARAGRAPH_CHARS = 3500  # a "paragraph" longer than this (a file without line breaks) is cut
+URL_CHARS = 1000  # longer URLs are not linked: they would crowd out the text (and the limit)
 NOT_FOUND = "I couldn't find that in the sources."
 
 _TAG = re.compile(r"<[^>]*>")
@@ -123,7 +125,7 @@ def to_plain(html_text: str) -> str:
 
 
 def _link(url: str | None, label: str) -> str:
-    if not url or not url.startswith(("http://", "https://")):
+    if not url or not url.startswith(("http://", "https://")) or len(url) > URL_CHARS:
         return ""
     return f'<a href="{html.escape(url, quote=True)}">{esc(label)}</a>'
 
@@ -166,6 +168,28 @@ def more_messages(hits: Sequence[Hit], first_number: int) -> list[str]:
     if not hits:
         return ["No more passages."]
     return pack(passage_block(first_number + i, hit) for i, hit in enumerate(hits))
+
+
+def paragraph_around(text: str, start: int, end: int, limit: int = PARAGRAPH_CHARS) -> str:
+    """The paragraph (between line breaks) of ``text`` holding ``text[start:end]``.
+
+    A paragraph longer than ``limit`` is cut to a window of about ``limit`` characters
+    centred on the quote, at spaces, with "…" where it was cut; the quote itself is never cut.
+    """
+    lo = text.rfind("\n", 0, start) + 1
+    hi = text.find("\n", end)
+    hi = len(text) if hi < 0 else hi
+    if hi - lo <= limit:
+        return text[lo:hi].strip()
+    room = max(0, limit - (end - start)) // 2
+    a, b = max(lo, start - room), min(hi, end + room)
+    if a > lo:
+        space = text.find(" ", a, start)
+        a = space + 1 if space >= 0 else start
+    if b < hi:
+        space = text.rfind(" ", end, b)
+        b = space if space >= 0 else end
+    return ("…" if a > lo else "") + text[a:b].strip() + ("…" if b < hi else "")
 
 
 def paragraph_messages(doc: DocInfo, paragraph: str) -> list[str]:

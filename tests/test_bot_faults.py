@@ -123,7 +123,12 @@ async def test_persistent_failure_reaches_the_error_handler_and_polling_goes_on(
 
 
 def _huge_answer(fake_retriever: Retriever) -> Answer:
-    doc = DocInfo(id="big/doc <&>", title="A <title> & more " * 30, source="Pub & Co " * 20)
+    doc = DocInfo(
+        id="big/doc <&>",
+        title="A <title> & more " * 30,
+        source="Pub & Co " * 20,
+        url="https://example.org/?q=" + "a&b<c>" * 1000,  # too long to link
+    )
     nasty = "Tom & Jerry <b>bold</b> &amp; 5 < 6 > 4 — 😀 * _ " * 300  # ~15k characters
     hits = tuple(
         Hit(Chunk(doc.id, 0, len(nasty), nasty, None), doc, 1.0 - i / 100) for i in range(20)

@@ -228,3 +228,30 @@ async def test_reindex_is_claimed_before_its_task_first_runs(fake_retriever: Ret
         assert (await engine.reindex()).ok  # free again
     finally:
         engine.close()
+
+
+def test_long_urls_are_not_linked_and_never_break_the_limit() -> None:
+    doc = _doc(url="https://example.org/" + "a&b" * 3000, id="d1")
+    hit = Hit(Chunk("d1", 0, 3, "abc"), doc, 1.0)
+    messages = tr.answer_messages(Answer("q", Quote("abc", "d1", 0, 3, 0), (hit,)))
+    source = tr.source_message(doc, "opening")
+    card = tr.inline_card("abc", hit)
+    for html in [*messages, source, card]:
+        assert utf16_len(html) <= tr.MESSAGE_LIMIT and parse_html(html)
+        assert "href" not in html
+    assert "/source d1" in messages[0]  # the document is still reachable
+
+
+def test_paragraph_around_the_quote_uses_the_offsets_and_caps_huge_paragraphs() -> None:
+    text = "Apples are red. The committee met.\n\nPears are green. The committee met.\n"
+    second = text.rindex("The committee met.")
+    assert tr.paragraph_around(text, second, second + 18) == "Pears are green. The committee met."
+    assert tr.paragraph_around(text, 16, 34) == "Apples are red. The committee met."
+    words = " ".join(f"w{i}" for i in range(20_000))  # one line of ~130,000 characters
+    quote = "w10000 w10001 w10002"
+    start = words.index(quote)
+    window = tr.paragraph_around(words, start, start + len(quote), limit=1000)
+    assert quote in window and len(window) <= 1002
+    assert window.startswith("…w") and window.endswith("…")
+    huge_quote = tr.paragraph_around(words, 0, 5000, limit=1000)  # the quote is never cut
+    assert huge_quote.startswith(words[:5000]) and huge_quote.endswith("…")
