@@ -90,14 +90,18 @@ class ButtonCodec:
 
 @dataclass(slots=True)
 class AnswerRecord:
-    """What the buttons under one answer need: the question and where its quote came from."""
+    """What the buttons under one answer need: the question and where its quote came from.
+
+    ``passages`` are the (doc id, start) of the passages the answer showed, in its order (the
+    quote's passage first), so "More passages" continues the search results without them.
+    """
 
     question: str
     chat_id: int
     found: bool
     quote: Quote | None
     shown: int
-    doc_ids: tuple[str, ...] = field(default_factory=tuple)
+    passages: tuple[tuple[str, int], ...] = field(default_factory=tuple)
 
 
 class AnswerStore:

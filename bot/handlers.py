@@ -198,6 +198,12 @@ async def on_error(update: object, context: Context) -> None:
         if update.callback_query:
             await update.callback_query.answer(APOLOGY)
         elif update.effective_chat and update.effective_chat.type != ChatType.CHANNEL:
-            await send_html(context.bot, update.effective_chat.id, APOLOGY)
+            message = update.effective_message
+            await send_html(
+                context.bot,
+                update.effective_chat.id,
+                APOLOGY,
+                reply_to=message.message_id if message else None,
+            )
     except Exception:
         log.warning("could not send the apology", exc_info=True)

@@ -23,7 +23,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
-from index import Answer, CitebotError, QuestionError
+from index import Answer, CitebotError, Hit, QuestionError
 
 from . import telegram_render as tr
 from .buttons import AnswerRecord, Kind
@@ -77,7 +77,7 @@ async def answer_question(
             found=answer.found,
             quote=answer.quote,
             shown=len(answer.hits),
-            doc_ids=tuple(h.doc.id for h in answer.hits),
+            passages=tuple((h.chunk.doc_id, h.chunk.start) for h in answer.hits),
         )
     )
     messages = tr.answer_messages(answer)
@@ -182,7 +182,7 @@ async def more_passages(
     if shown >= MAX_PASSAGES:
         await _toast(query, "That's all the passages I show for one question.")
         return
-    hits = (await svc.engine.search(record.question, min(shown + MORE_PAGE, MAX_PASSAGES)))[shown:]
+    hits = await next_passages(svc, record, shown)
     if not hits:
         await _toast(query, "No more passages.")
         return
@@ -206,6 +206,20 @@ async def more_passages(
         )
 
 
+async def next_passages(svc: Services, record: AnswerRecord, shown: int) -> list[Hit]:
+    """Passages ``shown`` to ``shown + MORE_PAGE`` of the question's list.
+
+    The list is the answer's own passages (the quote's first, then the others in search
+    order), followed by the further search results; so no passage is skipped or repeated even
+    though the answer moved the quote's passage, maybe from beyond the top k, to the front.
+    """
+    want = min(shown + MORE_PAGE, MAX_PASSAGES)
+    found = await svc.engine.search(record.question, want)
+    first = set(record.passages)
+    rest = [h for h in found if (h.chunk.doc_id, h.chunk.start) not in first]
+    return rest[max(0, shown - len(record.passages)) : max(0, want - len(record.passages))]
+
+
 async def full_paragraph(
     svc: Services, bot: ExtBot[None], query: CallbackQuery, message: Message, record: AnswerRecord
 ) -> None:
@@ -220,10 +234,7 @@ async def full_paragraph(
     if start < 0:  # the document changed since (a rebuilt index): the quote is gone
         await _toast(query, EXPIRED)
         return
-    end = start + len(quote.text)
-    lo = text.rfind("\n", 0, start) + 1
-    hi = text.find("\n", end)
-    paragraph = text[lo : hi if hi >= 0 else len(text)]
+    paragraph = tr.paragraph_around(text, start, start + len(quote.text))
     await _toast(query, None)
     for html in tr.paragraph_messages(doc, paragraph):
         await send_html(bot, message.chat_id, html, reply_to=message.message_id)
@@ -317,7 +328,7 @@ async def inline_results(svc: Services, user_id: int, query: str) -> list[Inline
     except CitebotError:
         return []
     cards: list[tuple[str, int]] = []
-    if answer.quote is not None:
+    if answer.quote is not None and answer.quote.hit_rank < len(answer.hits):
         cards.append((answer.quote.text, answer.quote.hit_rank))
     cards += [(excerpt(h.chunk.text, 600), i) for i, h in enumerate(answer.hits)]
     results = []

@@ -166,7 +166,13 @@ async def test_sources_are_paged_and_source_looks_up_ids(api: FakeBotApi, tmp_pa
         missing = (await bot.reply(5, n=3))[-1]
         api.message(5, "/source")
         usage = (await bot.reply(5, n=4))[-1]
+        api.message(5, f"/source {tmp_path / 'secret.txt'}")  # a real file, by absolute path
+        absolute = (await bot.reply(5, n=5))[-1]
+        api.message(5, f"/source {corpus / 'doc07.txt'}")  # a real corpus file, not an id
+        by_path = (await bot.reply(5, n=6))[-1]
     assert "no document with the id" in missing.text and "TOP SECRET" not in missing.text
+    assert "no document with the id" in absolute.text and "TOP SECRET" not in absolute.text
+    assert "no document with the id" in by_path.text and "Document number 7" not in by_path.text
     assert usage.text.startswith("Usage: /source ID")
 
 
@@ -391,3 +397,85 @@ async def test_token_never_reaches_the_logs(
     assert TOKEN not in caplog.text
     assert REDACTED in caplog.text  # the URLs were logged, with the token replaced
     assert logging.getLogger("httpx").level == logging.WARNING
+
+
+async def test_more_passages_continue_after_a_quote_moved_to_the_front(
+    api: FakeBotApi, tmp_path: Path, fake_retriever: Retriever
+) -> None:
+    from bot import telegram_render as tr
+    from index import Answer, Quote
+
+    question = "Who is Keo Remy?"
+    ranked = fake_retriever.search(question, 12)
+    quoted = ranked[7]  # the answer quotes a passage from beyond the top 5 and shows it first
+    sentence = quoted.chunk.text.split(". ")[0]
+    quote = Quote(sentence, quoted.chunk.doc_id, quoted.chunk.start, quoted.chunk.start + 9, 0)
+    shown = (quoted, *ranked[:4])
+    spy = SpyRetriever(fake_retriever, fixed=Answer(question, quote, shown))
+    async with running_bot(api, bot_settings(api, tmp_path), spy) as bot:
+        answer = await bot.ask(42, question)
+        api.press(42, answer, answer.button("More passages")["callback_data"])
+        more = (await bot.reply(42, answer.message_id, n=1))[-1]
+        api.press(42, more, more.button("More passages")["callback_data"])
+        further = (await bot.reply(42, more.message_id, n=1))[-1]
+    assert more.html == tr.more_messages([*ranked[4:7], *ranked[8:10]], 6)[0]
+    assert further.html == tr.more_messages(fake_retriever.search(question, 15)[10:15], 11)[0]
+
+
+async def test_full_paragraph_uses_the_quote_offsets_and_stays_in_one_message(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    from index import Answer, Quote
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "rep.txt").write_text(
+        "Apples are red. The committee met.\n\nPears are green. The committee met.\n"
+    )
+    line = " ".join(f"word{i}" for i in range(5000))  # one 50,000-character paragraph
+    (corpus / "long.txt").write_text(line + "\n")
+    index = tmp_path / "index"
+    embedder = build_fake_index(index, corpus)
+    retriever = Retriever(open_index(index, embedder.name), embedder)
+    rep = retriever.text("rep")
+    second = rep.rindex("The committee met.")
+    long_text = retriever.text("long")
+    middle = long_text.index("word2500 word2501")
+    cases = [
+        (Quote("The committee met.", "rep", second, second + 18, 0), "rep"),
+        (Quote("word2500 word2501", "long", middle, middle + 17, 0), "long"),
+    ]
+    spy = SpyRetriever(retriever)
+    answers = []
+    async with running_bot(api, bot_settings(api, tmp_path), spy) as bot:
+        for user, (quote, doc_id) in enumerate(cases, start=1):
+            hits = tuple(h for h in retriever.search(quote.text, 20) if h.chunk.doc_id == doc_id)
+            spy.fixed = Answer(quote.text, quote, hits[:1])
+            answer = await bot.ask(user, quote.text)
+            api.press(user, answer, answer.button("Full paragraph")["callback_data"])
+            await bot.reply(user, answer.message_id)
+            answers.append(answer)
+    # the application has stopped: every message of the paragraphs was sent by now
+    rep_paragraph, long_paragraph = (api.replies(a.chat_id, a.message_id) for a in answers)
+    assert "Pears are green. The committee met." in rep_paragraph[0].text
+    assert "Apples" not in rep_paragraph[0].text  # the second occurrence, by its offsets
+    assert len(long_paragraph) == 1  # one message, not 13
+    assert "word2500 word2501" in long_paragraph[0].text and "…" in long_paragraph[0].text
+    assert not api.state.refused
+
+
+async def test_token_in_an_exception_is_redacted_in_the_error_handlers_log(
+    api: FakeBotApi, tmp_path: Path, fake_retriever: Retriever, caplog: pytest.LogCaptureFixture
+) -> None:
+    spy = SpyRetriever(fake_retriever, fail_on="explode")
+    redactor = protect_token(TOKEN)
+    try:
+        async with running_bot(api, bot_settings(api, tmp_path), spy) as bot:
+            apology = await bot.ask(42, f"explode https://api.telegram.org/bot{TOKEN}/getMe")
+            assert apology.reply_to is not None  # the apology answers the question's message
+    finally:
+        for handler in logging.getLogger().handlers:
+            handler.removeFilter(redactor)
+    assert apology.text.startswith("Sorry") and TOKEN not in apology.text
+    assert "boom while answering" in caplog.text and "Traceback" in caplog.text
+    assert TOKEN not in caplog.text and REDACTED in caplog.text
