@@ -134,7 +134,8 @@ async def on_sources(update: Update, context: Context) -> None:
     """/sources [PAGE]: the documents in the index, paged."""
     if message := update.effective_message:
         arg = (context.args or ["1"])[0]
-        page = int(arg) - 1 if arg.isdigit() else 0
+        # not str.isdigit(): it accepts "²", which int() refuses
+        page = int(arg) - 1 if re.fullmatch(r"[0-9]{1,6}", arg) else 0
         await replies.show_sources(
             services(context), context.bot, message.chat_id, page, reply_to=message.message_id
         )

@@ -158,18 +158,22 @@ async def test_sources_are_paged_and_source_looks_up_ids(api: FakeBotApi, tmp_pa
         page2 = await bot.until(lambda s: next((m for m in s.sent if m.edits), None))
         assert "page 2/3" in page2.html and "doc10" in page2.html
         assert [b["text"] for b in page2.buttons()] == ["◀", "▶"]
+        for n, arg in enumerate(["3", "²", "9" * 4000, "-1"], start=1):
+            api.message(5, f"/sources {arg}")
+            page = (await bot.reply(5, n=1 + n))[-1]
+            assert ("page 3/3" if arg == "3" else "page 1/3") in page.html, arg[:10]
 
         api.message(5, "/source doc07")
-        doc = (await bot.reply(5, n=2))[-1]
+        doc = (await bot.reply(5, n=6))[-1]
         assert "ID: doc07" in doc.text and "Document number 7" in doc.text
         api.message(5, "/source ../secret")
-        missing = (await bot.reply(5, n=3))[-1]
+        missing = (await bot.reply(5, n=7))[-1]
         api.message(5, "/source")
-        usage = (await bot.reply(5, n=4))[-1]
+        usage = (await bot.reply(5, n=8))[-1]
         api.message(5, f"/source {tmp_path / 'secret.txt'}")  # a real file, by absolute path
-        absolute = (await bot.reply(5, n=5))[-1]
+        absolute = (await bot.reply(5, n=9))[-1]
         api.message(5, f"/source {corpus / 'doc07.txt'}")  # a real corpus file, not an id
-        by_path = (await bot.reply(5, n=6))[-1]
+        by_path = (await bot.reply(5, n=10))[-1]
     assert "no document with the id" in missing.text and "TOP SECRET" not in missing.text
     assert "no document with the id" in absolute.text and "TOP SECRET" not in absolute.text
     assert "no document with the id" in by_path.text and "Document number 7" not in by_path.text
