@@ -117,9 +117,26 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
     return out
 
 
-def make_embedder(settings: Settings) -> Embedder:
-    from index import SentenceTransformerEmbedder
+def make_embedder(settings: Settings, export: bool = False) -> Embedder:
+    """The embedder for ``settings.model``: its ONNX export when there is one (fast start).
 
+    With ``export``, the export is made first if missing (``citebot index`` does this).
+    """
+    from index import SentenceTransformerEmbedder
+    from index.onnx_embedder import OnnxEmbedder, export_onnx, onnx_folder
+    from index.store import canonical_model
+
+    if settings.onnx:
+        folder = onnx_folder(settings.index, canonical_model(settings.model))
+        if export:
+            exported = export_onnx(settings.model, folder)
+            if exported is not None:
+                return exported
+        elif (folder / "meta.json").is_file():
+            try:
+                return OnnxEmbedder(folder)
+            except Exception:
+                log.warning("ONNX model in %s is unusable; using sentence-transformers", folder)
     return SentenceTransformerEmbedder(settings.model)
 
 
@@ -159,7 +176,11 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     build = BuildSettings(settings.chunking, settings.passage_title, settings.max_file_bytes)
     quiet = bool(getattr(args, "quiet", False)) or not sys.stderr.isatty()
     report = build_index(
-        settings.corpus, settings.index, make_embedder(settings), build, _Bar(not quiet)
+        settings.corpus,
+        settings.index,
+        make_embedder(settings, export=True),
+        build,
+        _Bar(not quiet),
     )
     for skipped in report.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)

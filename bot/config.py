@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     corpus: Path = Path("corpus")
     index: Path = Path("var/index")
     model: str = DEFAULT_MODEL
+    onnx: bool = True
     top_k: int = Field(5, ge=1, le=20)
     max_file_mb: float = Field(50.0, gt=0)
     chunk_chars: int = Field(_CHUNKS.target_chars, ge=50, le=20_000)

@@ -218,14 +218,16 @@ def compose_answer(
     if not hits:
         return Answer(question, None, (), "the index holds no passages")
     qt = analyze(question, idf)
-    top_score = max(hits[0].score, 1e-9)
+    evidence = hits[: settings.evidence_passages]
+    lo, hi = min(h.score for h in evidence), max(h.score for h in evidence)
     best: tuple[float, int, int, int] | None = None  # score, hit rank, span start, span end
-    for rank, hit in enumerate(hits[: settings.evidence_passages]):
+    for rank, hit in enumerate(evidence):
         passage_cov = coverage(qt, hit.doc.title + "\n" + hit.chunk.text)
+        prior = (hit.score - lo) / (hi - lo) if hi > lo else 1.0  # retrieval rank, 0 to 1
         base = (
             settings.w_passage * passage_cov
             + settings.w_dense * hit.dense
-            + settings.w_prior * hit.score / top_score
+            + settings.w_prior * prior
         )
         for s_start, s_end, pair in _candidate_spans(hit.chunk.text):
             text = hit.chunk.text[s_start:s_end]

@@ -1,13 +1,14 @@
 """The dense (FAISS) side of hybrid search: choosing, building and loading the vector index.
 
-Small indexes use exact inner-product search (``IndexFlatIP``): at a few hundred thousand
-vectors or fewer it answers in milliseconds and is exactly right. Past ``EXACT_LIMIT`` the
-index is approximate (see ``build_dense``), its search-time knob tuned at build time until
-recall@10 against exact search reaches ``TARGET_RECALL`` on held-out sample queries.
+Small indexes use exact inner-product search (``IndexFlatIP``): up to ``EXACT_LIMIT``
+vectors it answers in about a millisecond and is exactly right. Past it the index is
+approximate (see ``build_dense``), its search-time knob tuned at build time until recall@10
+against exact search clears ``TARGET_RECALL`` with a margin, on probe queries.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,23 +17,96 @@ import numpy.typing as npt
 
 from .errors import IndexCorruptError
 
-EXACT_LIMIT = 200_000
+EXACT_LIMIT = 50_000
 TARGET_RECALL = 0.95
+_TUNE_RECALL = 0.97  # tune to a margin above the target: real questions differ from probes
+_NPROBES = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 
 
-def build_dense(vectors: npt.NDArray[np.float32]) -> tuple[Any, dict[str, Any]]:
+def build_dense(
+    vectors: npt.NDArray[np.float32], exact_limit: int = EXACT_LIMIT, seed: int = 0
+) -> tuple[Any, dict[str, Any]]:
     """Build a FAISS index over unit ``vectors`` (row ``i`` is passage ``i``).
 
+    Up to ``exact_limit`` vectors: exact ``IndexFlatIP``. Above: an inverted file over
+    8-bit scalar-quantized vectors (IVF-SQ8, about 4 sqrt(n) lists): a quarter of the
+    memory of exact search and well under a millisecond per query at a million passages.
+    Its ``nprobe`` is tuned here, on probe queries, to the smallest value whose recall@10
+    against exact search reaches 0.97.
+
     Returns:
-        The index and a description of it (kind and parameters) for the manifest.
+        The index and a description of it (kind, parameters, measured recall) for the
+        manifest.
     """
     import faiss
 
     n, dim = vectors.shape
-    index = faiss.IndexFlatIP(dim)
-    if n:
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index, {"kind": "flat"}
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    faiss.omp_set_num_threads(os.cpu_count() or 1)  # all cores for k-means and adding
+    if n <= exact_limit:
+        faiss.omp_set_num_threads(1)
+        return _flat(vectors), {"kind": "flat"}
+    rng = np.random.default_rng(seed)
+    nlist = int(4 * np.sqrt(n))
+    quantizer = faiss.IndexFlatIP(dim)
+    index: Any = faiss.IndexIVFScalarQuantizer(
+        quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+    )
+    sample = vectors[np.sort(rng.choice(n, size=min(n, 40 * nlist), replace=False))]
+    index.train(sample)
+    index.add(vectors)
+    faiss.omp_set_num_threads(1)  # tune as questions are asked: one at a time
+    nprobe, recall = _tune_nprobe(index, vectors, rng)
+    if recall < TARGET_RECALL:
+        # Vectors without cluster structure defeat an inverted file: stay exact.
+        return _flat(vectors), {"kind": "flat", "ivf_recall_at_10": recall}
+    index.nprobe = nprobe
+    return index, {"kind": "ivf-sq8", "nlist": nlist, "nprobe": nprobe, "recall_at_10": recall}
+
+
+def _flat(vectors: npt.NDArray[np.float32]) -> Any:
+    import faiss
+
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    if len(vectors):
+        index.add(vectors)
+    return index
+
+
+def probe_queries(
+    vectors: npt.NDArray[np.float32], count: int, rng: np.random.Generator
+) -> npt.NDArray[np.float32]:
+    """Questions-like probes: stored vectors with noise, about 0.7 cosine from their source."""
+    n, dim = vectors.shape
+    base = vectors[rng.choice(n, size=min(count, n), replace=False)]
+    noisy = base + rng.normal(0.0, 1.0 / np.sqrt(dim), size=base.shape).astype(np.float32)
+    unit: npt.NDArray[np.float32] = (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(
+        np.float32
+    )
+    return unit
+
+
+def recall_at_10(
+    index: Any, vectors: npt.NDArray[np.float32], queries: npt.NDArray[np.float32]
+) -> float:
+    """Share of the exact top-10 (by brute force over ``vectors``) that ``index`` returns."""
+    exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
+    _, found = index.search(queries, 10)
+    hits = sum(len(set(e) & set(f)) for e, f in zip(exact.tolist(), found.tolist(), strict=True))
+    return hits / exact.size
+
+
+def _tune_nprobe(
+    index: Any, vectors: npt.NDArray[np.float32], rng: np.random.Generator
+) -> tuple[int, float]:
+    queries = probe_queries(vectors, 200, rng)
+    recall = 0.0
+    for nprobe in _NPROBES:
+        index.nprobe = nprobe
+        recall = recall_at_10(index, vectors, queries)
+        if recall >= _TUNE_RECALL:
+            return nprobe, round(recall, 4)
+    return _NPROBES[-1], round(recall, 4)
 
 
 def save_dense(index: Any, path: Path) -> None:
@@ -45,13 +119,18 @@ def load_dense(path: Path, info: dict[str, Any]) -> Any:
     """Read a FAISS index written by ``save_dense`` and apply its search parameters."""
     import faiss
 
+    # One question at a time: OpenMP threads only add overhead (measured 0.6 ms -> 40 ms for
+    # exact search over 10k vectors on two busy cores). Builds set their own thread count.
+    faiss.omp_set_num_threads(1)
     try:
-        index = faiss.read_index(str(path))
+        index: Any = faiss.read_index(str(path))
     except RuntimeError as exc:  # faiss reports a truncated or garbled file this way
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
         raise IndexCorruptError(
             f"vector index {path} is corrupt ({first[:120]}); rebuild with `citebot index`"
         ) from exc
+    if "nprobe" in info:
+        index.nprobe = int(info["nprobe"])
     return index
 
 

@@ -206,7 +206,7 @@ def eval_collection(
 def rank_documents(retriever: Retriever, question: str, depth: int) -> list[str]:
     """Documents ranked by their best passage."""
     try:
-        hits = retriever.search(question, k=depth * 3)
+        hits = retriever.search(question, k=depth * 3, feedback=True)
     except CitebotError:
         return []
     ranked: list[str] = []
