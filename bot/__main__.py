@@ -71,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="test collection folder (docs.jsonl, queries.jsonl, qrels.tsv)",
     )
     p.add_argument("--index", type=Path, help="index folder (question files)")
+    p.add_argument(
+        "--passage-chars",
+        type=int,
+        default=4000,
+        help="with --ir: passage size for the collection's index (default 4000: whole documents)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="list every failed question")
 
     sub.add_parser("serve", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
@@ -268,13 +274,16 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if (args.file is None) == (args.ir is None):
         raise ConfigError("give either a question FILE or --ir DIR, not both or neither")
     if args.ir is not None:
-        from index import BuildSettings, Retriever
+        from index import BuildSettings, ChunkSettings, Retriever
         from index.store import open_index
 
         folder: Path = args.ir
         embedder = make_embedder(settings)
         work = settings.index.parent / "eval" / folder.resolve().name
-        build = BuildSettings(settings.chunking, settings.passage_title, settings.max_file_bytes)
+        # The collections are judged per document (abstracts of 100-300 words): each document
+        # is one passage here unless longer than --passage-chars, then ranked by its best one.
+        chunks = ChunkSettings(args.passage_chars, 2 * args.passage_chars, 0)
+        build = BuildSettings(chunks, settings.passage_title, settings.max_file_bytes)
         build_collection_index(folder, work, embedder, build, _Bar(sys.stderr.isatty()))
         retriever = Retriever(open_index(work, settings.model), embedder)
         report = eval_collection(folder, retriever)
