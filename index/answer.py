@@ -113,13 +113,7 @@ def analyze(question: str, idf: Callable[[str], float]) -> QuestionTerms:
     """Prepare ``question`` for scoring: weighted key terms, acronyms and the kind of fact."""
     terms = content_terms(question) or tokenize(question)
     weights = {t: max(idf(t), 0.05) for t in terms}
-    acronyms: dict[str, tuple[str, ...]] = {}
-    for phrase in _CAPITALIZED.findall(question):
-        parts = [w for w in phrase.split() if w.lower() not in _SMALL]
-        if len(parts) >= 2:
-            acr = "".join(w[0] for w in parts).lower()
-            acronyms[acr] = tuple(stem(w.lower()) for w in parts)
-    return QuestionTerms(weights, acronyms, _kind(question), frozenset(words(question)))
+    return QuestionTerms(weights, _acronyms(question), _kind(question), frozenset(words(question)))
 
 
 def _kind(question: str) -> str:
@@ -152,7 +146,7 @@ def coverage(qt: QuestionTerms, text: str) -> float:
             if acr in qt.weights:
                 matched.add(acr)
     if qt.acronyms:
-        for acr, parts in _text_acronyms(text).items():
+        for acr, parts in _acronyms(text).items():
             if acr in qt.weights:
                 matched.add(acr)
                 tokens.update(parts)
@@ -164,7 +158,8 @@ def coverage(qt: QuestionTerms, text: str) -> float:
     return min(covered / qt.total, 1.0)
 
 
-def _text_acronyms(text: str) -> dict[str, tuple[str, ...]]:
+def _acronyms(text: str) -> dict[str, tuple[str, ...]]:
+    """Initials of capitalized phrases: "European Union" -> {"eu": ("european", "union")}."""
     out: dict[str, tuple[str, ...]] = {}
     for phrase in _CAPITALIZED.findall(text):
         parts = [w for w in phrase.split() if w.lower() not in _SMALL]

@@ -20,7 +20,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for var in ("CITEBOT_INDEX", "CITEBOT_CORPUS", "CITEBOT_MODEL", "TELEGRAM_BOT_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("CITEBOT_MODEL", "fake-embedder")
-    monkeypatch.setattr(cli, "make_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setattr(cli, "make_embedder", lambda settings, export=False: FakeEmbedder())
     return tmp_path
 
 

@@ -110,3 +110,17 @@ def test_cli_index_and_ask_with_the_real_model(tmp_path: Path) -> None:
     data = json.loads(done.stdout)
     assert "LICADHO" in data["answer"]["quote"] and data["answer"]["doc_id"] == "000"
     assert data["passages"][0]["title"] == "CHRC asks EU to consider cooperation on human rights"
+
+
+def test_onnx_export_gives_the_same_vectors(tmp_path: Path) -> None:
+    from index.onnx_embedder import OnnxEmbedder, export_onnx
+
+    exported = export_onnx("all-MiniLM-L6-v2", tmp_path / "onnx")
+    assert exported is not None
+    reference = SentenceTransformerEmbedder()
+    texts = ["Who founded CCHR?", "Sida was also a direct donor previously. " * 3]
+    ours = OnnxEmbedder(tmp_path / "onnx").embed(texts)
+    theirs = reference.embed(texts)
+    assert ours.shape == theirs.shape == (2, 384)
+    assert float((ours * theirs).sum(axis=1).min()) > 0.9999
+    assert exported.name == reference.name
