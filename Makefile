@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-stamp
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test check lint typecheck pytest index bench clean
+.PHONY: install run test check lint typecheck pytest index bench bench-bot clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -35,6 +35,14 @@ typecheck:
 
 pytest:
 	$(VENV)/bin/pytest -q
+
+# Speed and scale figures (minutes; not part of the tests): see README, "Performance".
+bench: install
+	$(VENV)/bin/citebot bench
+
+# Update-to-reply latency of the bot under a burst of 200 questions from 50 users.
+bench-bot: install index
+	$(VENV)/bin/python scripts/bench_bot.py --index var/index
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

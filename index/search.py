@@ -49,10 +49,12 @@ class SearchSettings:
         expansion_terms: Terms RM3 adds to the BM25 query.
         original_weight: Share of the original question in the expanded BM25 query.
         rocchio: How far the question vector moves towards the feedback passages.
+        max_question_chars: Longer questions are refused with a clear error.
     """
 
     candidates: int = 100
     dense_weight: float = 0.5
+    max_question_chars: int = MAX_QUESTION_CHARS
     feedback: int = 10
     expansion_terms: int = 10
     original_weight: float = 0.6
@@ -104,7 +106,7 @@ class Retriever:
         Raises:
             QuestionError: the question is empty, has no words, or is too long.
         """
-        question = _check(question)
+        question = _check(question, self.settings.max_question_chars)
         if len(self.index) == 0 or k <= 0:
             return []
         query_vec = self.embedder.embed_query(question)
@@ -121,7 +123,7 @@ class Retriever:
 
     def rank(self, question: str, depth: int, feedback: bool = True) -> _Ranked:
         """Passage ids and fused scores for ``question``, best first (at most ``depth``)."""
-        query_vec = self.embedder.embed_query(_check(question))
+        query_vec = self.embedder.embed_query(_check(question, self.settings.max_question_chars))
         return self._rank(question, query_vec, depth, feedback)
 
     def _rank(
@@ -200,14 +202,13 @@ def fuse(lists: Sequence[_Ranked], dense_weight: float) -> _Ranked:
     return union[order].astype(np.int64), total[order].astype(np.float32)
 
 
-def _check(question: str) -> str:
+def _check(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
     question = question.strip()
     if not question:
         raise QuestionError("the question is empty; type a question, e.g. “Who founded CCHR?”")
-    if len(question) > MAX_QUESTION_CHARS:
+    if len(question) > max_chars:
         raise QuestionError(
-            f"the question is {len(question)} characters long; ask in at most "
-            f"{MAX_QUESTION_CHARS} characters"
+            f"the question is {len(question)} characters long; ask in at most {max_chars} characters"
         )
     if not content_terms(question) and not tokenize(question):
         raise QuestionError("the question has no words to search for; ask with words")
