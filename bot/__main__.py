@@ -1,4 +1,4 @@
-"""The ``citebot`` command line: index, ask, chat, sources, eval, serve, run.
+"""The ``citebot`` command line: index, ask, chat, sources, eval, bench, serve, run.
 
 Errors are printed as one line on standard error with a non-zero exit status; a traceback
 is only logged with ``CITEBOT_LOG_LEVEL=DEBUG``.
@@ -78,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --ir: passage size for the collection's index (default 4000: whole documents)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="list every failed question")
+
+    p = sub.add_parser("bench", help="measure speed, recall and memory at growing index sizes")
+    p.add_argument(
+        "--sizes", default="10000,100000,1000000", help="passages per index, comma-separated"
+    )
+    p.add_argument("--questions", type=int, default=300, help="questions timed per size")
+    p.add_argument("--work", type=Path, default=Path("var/bench"), help="work folder (cached)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
 
     sub.add_parser("serve", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     sub.add_parser(
@@ -274,18 +282,21 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if (args.file is None) == (args.ir is None):
         raise ConfigError("give either a question FILE or --ir DIR, not both or neither")
     if args.ir is not None:
-        from index import BuildSettings, ChunkSettings, Retriever
+        from index import BuildSettings, ChunkSettings, Retriever, SearchSettings
         from index.store import open_index
 
         folder: Path = args.ir
-        embedder = make_embedder(settings)
+        embedder = make_embedder(settings, export=True)
         work = settings.index.parent / "eval" / folder.resolve().name
         # The collections are judged per document (abstracts of 100-300 words): each document
         # is one passage here unless longer than --passage-chars, then ranked by its best one.
         chunks = ChunkSettings(args.passage_chars, 2 * args.passage_chars, 0)
         build = BuildSettings(chunks, settings.passage_title, settings.max_file_bytes)
         build_collection_index(folder, work, embedder, build, _Bar(sys.stderr.isatty()))
-        retriever = Retriever(open_index(work, settings.model), embedder)
+        # Test-collection queries can be paragraphs (cisi has some of 2,000 characters).
+        retriever = Retriever(
+            open_index(work, settings.model), embedder, SearchSettings(max_question_chars=20_000)
+        )
         report = eval_collection(folder, retriever)
         print("\n".join(report.lines()))
         return 0
@@ -295,6 +306,17 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.verbose:
         for failure in qa.failures:
             print(f"  {failure}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from index.bench import run_from_cli
+
+    print(
+        run_from_cli(
+            args.sizes, args.questions, args.work, settings.model, args.json, args.env_file
+        )
+    )
     return 0
 
 
@@ -321,6 +343,7 @@ COMMANDS = {
     "chat": cmd_chat,
     "sources": cmd_sources,
     "eval": cmd_eval,
+    "bench": cmd_bench,
     "serve": cmd_serve,
     "run": cmd_run,
 }
