@@ -243,20 +243,27 @@ class LexicalIndex:
     def _postings(
         self, tokens: Sequence[str], weights: Sequence[float] | None = None
     ) -> list[tuple[int, int, float]]:
-        """(start, end, weight) of each known query term's column; repeats count once."""
+        """(start, end, weight) of each known query term's column.
+
+        A term repeated in the query weighs as often as it occurs (as in BM25 with query
+        term frequency): it matters for paragraph-long queries.
+        """
         out: dict[int, tuple[int, int, float]] = {}
         for i, token in enumerate(tokens):
             tid = self._vocab.get(token)
-            if tid is not None and tid not in out:
-                w = 1.0 if weights is None else float(weights[i])
-                out[tid] = (int(self._indptr[tid]), int(self._indptr[tid + 1]), w)
+            if tid is None:
+                continue
+            w = 1.0 if weights is None else float(weights[i])
+            lo, hi = int(self._indptr[tid]), int(self._indptr[tid + 1])
+            out[tid] = (lo, hi, out[tid][2] + w if tid in out else w)
         return list(out.values())
 
     def scores(self, tokens: Sequence[str]) -> npt.NDArray[np.float32]:
         """BM25 score of every passage for the query ``tokens`` (dense array; small indexes)."""
         out = np.zeros(self.num_docs, dtype=np.float32)
-        for lo, hi, _ in self._postings(tokens):
-            out[self._indices[lo:hi]] += self._data[lo:hi]  # a passage occurs once per term
+        for lo, hi, weight in self._postings(tokens):
+            # A passage occurs once per term column, so fancy-index addition is exact.
+            out[self._indices[lo:hi]] += self._data[lo:hi] * np.float32(weight)
         return out
 
     def top(
