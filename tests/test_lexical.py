@@ -82,3 +82,9 @@ def test_save_load_round_trip_and_corruption(tmp_path: Path) -> None:
     np.save(tmp_path / "lex" / "indices.npy", np.zeros(1, dtype=np.int32))
     with pytest.raises(IndexCorruptError, match="inconsistent"):
         LexicalIndex.load(tmp_path / "lex")
+
+
+def test_repeated_query_terms_weigh_more() -> None:
+    lex = LexicalIndex.build(TEXTS)
+    assert np.allclose(lex.scores(["park", "park"]), 2 * lex.scores(["park"]))
+    assert np.allclose(lex.score_of(["park", "park"], np.arange(5)), 2 * lex.scores(["park"]))
