@@ -126,6 +126,7 @@ class SentenceTransformerEmbedder:
 def _load(name: str) -> SentenceTransformer:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no "Loading weights" bars
     path = resolve_model_path(name)
     try:
         from sentence_transformers import SentenceTransformer
