@@ -135,6 +135,27 @@ class TermCounts:
         )
 
 
+CHAMPIONS = 2000
+
+
+def champion_lists(
+    data: npt.NDArray[np.float32],
+    indices: npt.NDArray[np.int32],
+    indptr: npt.NDArray[np.int64],
+    size: int = CHAMPIONS,
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
+    """Each term's ``size`` highest-scoring passages, best first, as (ids, per-term pointers)."""
+    n_terms = len(indptr) - 1
+    lengths = np.diff(indptr)
+    term = np.repeat(np.arange(n_terms), lengths)
+    order = np.lexsort((-data, term))  # by term, then by score, best first
+    rank = np.arange(len(order)) - indptr[term[order]]
+    champions = np.asarray(indices[order[rank < size]], dtype=np.int32)
+    ptr = np.zeros(n_terms + 1, dtype=np.int64)
+    np.cumsum(np.minimum(lengths, size), out=ptr[1:])
+    return champions, ptr
+
+
 class LexicalIndex:
     """BM25 (Lucene variant) over passages, as a term-major sparse matrix of scores.
 
@@ -153,6 +174,7 @@ class LexicalIndex:
         num_docs: int,
         k1: float = K1,
         b: float = B,
+        champions: tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]] | None = None,
     ) -> None:
         self._data = data
         self._indices = indices
@@ -161,6 +183,7 @@ class LexicalIndex:
         self.num_docs = num_docs
         self.k1 = k1
         self.b = b
+        self._champions, self._champion_ptr = champions or champion_lists(data, indices, indptr)
 
     @classmethod
     def build(cls, texts: Sequence[str], k1: float = K1, b: float = B) -> LexicalIndex:
@@ -200,6 +223,8 @@ class LexicalIndex:
         np.save(folder / "data.npy", self._data)
         np.save(folder / "indices.npy", self._indices)
         np.save(folder / "indptr.npy", self._indptr)
+        np.save(folder / "champions.npy", self._champions)
+        np.save(folder / "champion_ptr.npy", self._champion_ptr)
         params = {"k1": self.k1, "b": self.b, "num_docs": self.num_docs, "vocab": self._vocab}
         (folder / "vocab.json").write_text(json.dumps(params), encoding="utf-8")
 
@@ -214,6 +239,8 @@ class LexicalIndex:
             vocab = params["vocab"]
             num_docs = int(params["num_docs"])
             k1, b = float(params["k1"]), float(params["b"])
+            champions = np.load(folder / "champions.npy", mmap_mode=mode)
+            champion_ptr = np.load(folder / "champion_ptr.npy")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexCorruptError(
                 f"lexical index in {folder} is unreadable ({exc}); rebuild with `citebot index`"
@@ -226,7 +253,11 @@ class LexicalIndex:
             raise IndexCorruptError(
                 f"lexical index in {folder} is inconsistent; rebuild with `citebot index`"
             )
-        return cls(data, indices, indptr, vocab, num_docs, k1, b)
+        if len(champion_ptr) != len(indptr) or int(champion_ptr[-1]) != len(champions):
+            raise IndexCorruptError(
+                f"lexical index in {folder} is inconsistent; rebuild with `citebot index`"
+            )
+        return cls(data, indices, indptr, vocab, num_docs, k1, b, (champions, champion_ptr))
 
     def document_frequency(self, token: str) -> int:
         """How many passages contain ``token`` (a stemmed token)."""
@@ -242,26 +273,26 @@ class LexicalIndex:
 
     def _postings(
         self, tokens: Sequence[str], weights: Sequence[float] | None = None
-    ) -> list[tuple[int, int, float]]:
-        """(start, end, weight) of each known query term's column.
+    ) -> list[tuple[int, int, int, float]]:
+        """(term id, start, end, weight) of each known query term's column.
 
         A term repeated in the query weighs as often as it occurs (as in BM25 with query
         term frequency): it matters for paragraph-long queries.
         """
-        out: dict[int, tuple[int, int, float]] = {}
+        out: dict[int, tuple[int, int, int, float]] = {}
         for i, token in enumerate(tokens):
             tid = self._vocab.get(token)
             if tid is None:
                 continue
             w = 1.0 if weights is None else float(weights[i])
             lo, hi = int(self._indptr[tid]), int(self._indptr[tid + 1])
-            out[tid] = (lo, hi, out[tid][2] + w if tid in out else w)
+            out[tid] = (tid, lo, hi, out[tid][3] + w if tid in out else w)
         return list(out.values())
 
     def scores(self, tokens: Sequence[str]) -> npt.NDArray[np.float32]:
         """BM25 score of every passage for the query ``tokens`` (dense array; small indexes)."""
         out = np.zeros(self.num_docs, dtype=np.float32)
-        for lo, hi, weight in self._postings(tokens):
+        for _, lo, hi, weight in self._postings(tokens):
             # A passage occurs once per term column, so fancy-index addition is exact.
             out[self._indices[lo:hi]] += self._data[lo:hi] * np.float32(weight)
         return out
@@ -271,35 +302,43 @@ class LexicalIndex:
         tokens: Sequence[str],
         k: int,
         weights: Sequence[float] | None = None,
-        budget: int = 300_000,
+        budget: int = 50_000,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        """About the ``k`` best passages (ids, exact scores), best first; zero scores left out.
+        """The ``k`` best passages (ids, scores), best first; zero scores left out.
 
-        Candidates come from the question's rarest terms, whose postings add up to at most
-        ``budget`` entries (always at least the rarest term); the other, common terms then
-        add their exact contribution to those candidates. Below the budget this is exact.
+        When the question's terms have at most ``budget`` postings in all, every posting is
+        summed: exact. Past that (large indexes, common words) the candidates are the union
+        of each term's champion list (its ``CHAMPIONS`` highest-scoring passages), and every
+        candidate is then scored exactly with all the terms: a passage ranks high for a
+        question because it ranks high for at least one of its terms.
         """
-        spans = sorted(self._postings(tokens, weights), key=lambda span: span[1] - span[0])
+        spans = self._postings(tokens, weights)
         if not spans or k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        used, total = 0, 0
-        while used < len(spans) and (
-            used == 0 or total + spans[used][1] - spans[used][0] <= budget
-        ):
-            total += spans[used][1] - spans[used][0]
-            used += 1
-        ids = np.concatenate([self._indices[lo:hi] for lo, hi, _ in spans[:used]])
-        vals = np.concatenate([self._data[lo:hi] * np.float32(w) for lo, hi, w in spans[:used]])
-        cand, inverse = np.unique(ids, return_inverse=True)
-        sums = np.bincount(inverse, weights=vals, minlength=len(cand)).astype(np.float32)
-        if used < len(spans):
-            keep = (
-                np.argpartition(-sums, min(k * 4, len(sums)) - 1)[: k * 4]
-                if len(sums) > k * 4
-                else np.arange(len(sums))
-            )
-            cand, sums = cand[keep], sums[keep] + self._lookup(cand[keep], spans[used:])
+        if sum(hi - lo for _, lo, hi, _ in spans) <= budget:
+            ids = np.concatenate([self._indices[lo:hi] for _, lo, hi, _ in spans])
+            vals = np.concatenate([self._data[lo:hi] * np.float32(w) for _, lo, hi, w in spans])
+            cand, inverse = np.unique(ids, return_inverse=True)
+            sums = np.bincount(inverse, weights=vals, minlength=len(cand)).astype(np.float32)
+        else:
+            # Lists are best first: a long question takes a shorter head of each, so the
+            # candidates (and the exact scoring that follows) stay about the same in number.
+            head = max(200, min(CHAMPIONS, 8 * CHAMPIONS // 2 // len(spans)))
+            ptr = self._champion_ptr
+            cand = np.unique(
+                np.concatenate(
+                    [
+                        self._champions[ptr[t] : min(ptr[t] + head, ptr[t + 1])]
+                        for t, _, _, _ in spans
+                    ]
+                )
+            ).astype(np.int64)
+            sums = self._lookup(cand, spans)
+        keep = sums > 0
+        cand, sums = cand[keep], sums[keep]
         k = min(k, len(cand))
+        if k == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         best = np.argpartition(-sums, k - 1)[:k]
         best = best[np.argsort(-sums[best], kind="stable")]
         return cand[best].astype(np.int64), sums[best]
@@ -311,10 +350,10 @@ class LexicalIndex:
         return self._lookup(np.asarray(passages, dtype=np.int64), self._postings(tokens))
 
     def _lookup(
-        self, passages: npt.NDArray[np.int64], spans: Sequence[tuple[int, int, float]]
+        self, passages: npt.NDArray[np.int64], spans: Sequence[tuple[int, int, int, float]]
     ) -> npt.NDArray[np.float32]:
         out = np.zeros(len(passages), dtype=np.float32)
-        for lo, hi, weight in spans:
+        for _, lo, hi, weight in spans:
             column = self._indices[lo:hi]  # sorted passage ids
             pos = np.searchsorted(column, passages)
             pos_ok = np.minimum(pos, hi - lo - 1)

@@ -40,7 +40,7 @@ from .documents import Chunk, DocInfo
 from .errors import IndexCorruptError, IndexNotFoundError, ModelMismatchError
 from .lexical import LexicalIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: lexical champion lists
 _CURRENT = "CURRENT"
 _REBUILD = "rebuild it with `citebot index`"
 

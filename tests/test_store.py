@@ -38,7 +38,7 @@ def test_index_round_trip(fake_index: Path) -> None:
         chunk, doc = idx.chunk(i)
         assert idx.text(doc.id)[chunk.start : chunk.end] == chunk.text
     m = json.loads((_live(fake_index) / "manifest.json").read_text())
-    assert m["format_version"] == 1 and m["model"] == "fake-embedder" and m["dim"] == 64
+    assert m["format_version"] == 2 and m["model"] == "fake-embedder" and m["dim"] == 64
     assert set(m["documents"]) == {"000", "001", "002", "003", "004"}
     assert m["chunking"] == {"target_chars": 150, "max_chars": 400, "overlap_sentences": 1}
 
