@@ -17,6 +17,7 @@ import re
 import shutil
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -62,14 +63,19 @@ class OnnxEmbedder:
         pad_id = int(meta.get("pad_id", 0))
         self._tokenizer.enable_padding(pad_id=pad_id, pad_token=str(meta.get("pad_token", "[PAD]")))
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         # Idle threads must not busy-wait: FAISS, BM25 and other requests share the cores.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(
-            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
-        self._inputs = [i.name for i in self._session.get_inputs()]
+        # One single-threaded session per worker: whole batches in parallel scale better on
+        # small batches than one session splitting each matrix product over threads.
+        self._sessions = [
+            ort.InferenceSession(
+                str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+            )
+            for _ in range(max(1, threads))
+        ]
+        self._inputs = [i.name for i in self._sessions[0].get_inputs()]
 
     @property
     def name(self) -> str:
@@ -79,7 +85,7 @@ class OnnxEmbedder:
     def dim(self) -> int:
         return self._dim
 
-    def _run(self, texts: Sequence[str]) -> Vectors:
+    def _run(self, texts: Sequence[str], worker: int = 0) -> Vectors:
         encodings = self._tokenizer.encode_batch(list(texts))
         feed = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
@@ -87,17 +93,30 @@ class OnnxEmbedder:
         }
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64)
-        out: Vectors = np.asarray(self._session.run(None, feed)[0], dtype=np.float32)
+        out: Vectors = np.asarray(self._sessions[worker].run(None, feed)[0], dtype=np.float32)
         return out
 
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> Vectors:
         out = np.empty((len(texts), self._dim), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for lo in range(0, len(order), self._batch_size):
-            idx = order[lo : lo + self._batch_size]
-            out[idx] = self._run([texts[i] for i in idx])
-            if progress is not None:
-                progress(len(idx))
+        batches = [
+            order[lo : lo + self._batch_size] for lo in range(0, len(order), self._batch_size)
+        ]
+        workers = len(self._sessions)
+
+        def work(w: int) -> None:
+            # onnxruntime and tokenizers release the GIL: the workers really run in parallel.
+            for idx in batches[w::workers]:
+                out[idx] = self._run([texts[i] for i in idx], w)
+                if progress is not None:
+                    progress(len(idx))
+
+        if workers == 1:
+            work(0)
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                for future in [pool.submit(work, w) for w in range(workers)]:
+                    future.result()
         return out
 
     def embed_query(self, text: str) -> Vectors:
