@@ -45,10 +45,11 @@ class OnnxEmbedder:
     """An ``Embedder`` running an exported model with onnxruntime and ``tokenizers``.
 
     One thread suits questions (one at a time, sharing the cores with search); indexing
-    passes ``threads=2``.
+    passes ``threads=2``. Batches of 8 length-sorted passages were fastest on this CPU
+    (measured on cisi passages: 8: 116, 16: 104, 32: 88, 64: 83 passages/s).
     """
 
-    def __init__(self, folder: Path, threads: int = 1, batch_size: int = 32) -> None:
+    def __init__(self, folder: Path, threads: int = 1, batch_size: int = 8) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
