@@ -217,10 +217,19 @@ def compose_answer(
     best: tuple[float, int, int, int] | None = None  # score, hit rank, span start, span end
     for rank, hit in enumerate(evidence):
         passage_cov = coverage(qt, hit.doc.title + "\n" + hit.chunk.text)
-        base = settings.w_passage * passage_cov + settings.w_dense * hit.dense
+        base = settings.w_passage * passage_cov
         for s_start, s_end, pair in _candidate_spans(hit.chunk.text):
             text = hit.chunk.text[s_start:s_end]
-            score = base + coverage(qt, text) - (settings.pair_penalty if pair else 0.0)
+            # Overlapping passages share sentences: a span is as close to the question as
+            # the closest passage that holds it.
+            lo, hi = hit.chunk.start + s_start, hit.chunk.start + s_end
+            dense = max(
+                h.dense
+                for h in evidence
+                if h.chunk.doc_id == hit.chunk.doc_id and h.chunk.start <= lo and hi <= h.chunk.end
+            )
+            score = base + settings.w_dense * dense + coverage(qt, text)
+            score -= settings.pair_penalty if pair else 0.0
             if holds_kind(qt, text):
                 score += settings.w_kind
             if text.rstrip().endswith("?"):
