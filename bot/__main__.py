@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -255,20 +256,10 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 
     docs = open_index(settings.index).docs
     if args.json:
-        print(
-            json.dumps(
-                [d.__class__.__name__ and _doc_json(d) for d in docs], ensure_ascii=False, indent=1
-            )
-        )
+        print(json.dumps([asdict(d) for d in docs], ensure_ascii=False, indent=1))
     else:
         print(sources_text(list(docs)))
     return 0
-
-
-def _doc_json(doc: object) -> dict[str, object]:
-    from dataclasses import asdict
-
-    return asdict(doc)  # type: ignore[call-overload, no-any-return]
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:

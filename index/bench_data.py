@@ -239,7 +239,7 @@ def write_grown(seed: Seed, n: int, root: Path, model: str, seed_value: int = 0)
         dense=info,
     )
     with write_lock(root):
-        write_index(root, IndexContent(infos, texts, rows, vectors, lexical, dense, info), manifest)
+        write_index(root, IndexContent(infos, texts, rows, vectors, lexical, dense), manifest)
     return info
 
 

@@ -188,7 +188,6 @@ def build_from_documents(
             vectors=vectors,
             lexical=lexical,
             dense=dense,
-            dense_info=dense_info,
         )
         write_index(index_path, content, manifest)
         removed = len(set(previous) - {d.id for d in docs}) if previous else 0

@@ -110,9 +110,9 @@ class Retriever:
         if len(self.index) == 0 or k <= 0:
             return []
         query_vec = self.embedder.embed_query(question)
-        ids, fused = self._rank(question, query_vec, max(k, self.settings.candidates), feedback)
-        ids, fused = ids[:k], fused[:k]
         tokens = tokenize(question)
+        ids, fused = self._rank(tokens, query_vec, max(k, self.settings.candidates), feedback)
+        ids, fused = ids[:k], fused[:k]
         dense = np.asarray(self.index.vectors[ids] @ query_vec, dtype=np.float32)
         lexical = self.index.lexical.score_of(tokens, ids)
         hits = []
@@ -123,16 +123,15 @@ class Retriever:
 
     def rank(self, question: str, depth: int, feedback: bool = True) -> _Ranked:
         """Passage ids and fused scores for ``question``, best first (at most ``depth``)."""
-        query_vec = self.embedder.embed_query(_check(question, self.settings.max_question_chars))
-        return self._rank(question, query_vec, depth, feedback)
+        question = _check(question, self.settings.max_question_chars)
+        return self._rank(tokenize(question), self.embedder.embed_query(question), depth, feedback)
 
     def _rank(
-        self, question: str, query_vec: npt.NDArray[np.float32], depth: int, feedback: bool
+        self, tokens: list[str], query_vec: npt.NDArray[np.float32], depth: int, feedback: bool
     ) -> _Ranked:
         # No state is kept on self: the bot runs questions on one Retriever from threads.
         st = self.settings
         pool = min(len(self.index), max(st.candidates, depth))
-        tokens = tokenize(question)
         lexical = self.index.lexical.top(tokens, pool)
         dense = search_dense(self.index.dense, query_vec, pool)
         first = fuse([lexical, dense], st.dense_weight)

@@ -27,7 +27,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +103,6 @@ class IndexContent:
     vectors: npt.NDArray[np.float32]
     lexical: LexicalIndex
     dense: Any
-    dense_info: dict[str, Any]
 
 
 class StoredIndex:
@@ -279,12 +278,8 @@ def write_index(root: Path, content: IndexContent, manifest: Manifest) -> Path:
             for p in sorted(tmp.rglob("*"))
             if p.is_file()
         }
-        final_manifest = Manifest(
-            **{
-                **{f: getattr(manifest, f) for f in manifest.__dataclass_fields__},
-                "files": files,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            }
+        final_manifest = replace(
+            manifest, files=files, created=time.strftime("%Y-%m-%dT%H:%M:%S%z")
         )
         (tmp / "manifest.json").write_text(final_manifest.to_json(), encoding="utf-8")
         _fsync_tree(tmp)
